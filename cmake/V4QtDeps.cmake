@@ -1,0 +1,4 @@
+# Qt and the other Debian-packaged dependencies of app/ and ui/.
+set(CMAKE_AUTOMOC ON)
+set(CMAKE_AUTORCC ON)
+find_package(Qt6 6.4 REQUIRED COMPONENTS Core Gui Widgets Network Concurrent Sql HttpServer Svg Test)
