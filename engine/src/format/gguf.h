@@ -81,6 +81,7 @@ public:
     uint32_t            version() const;
     uint64_t            alignment() const;
     uint64_t            file_size() const;
+    uint64_t            data_offset() const; // start of the data section, a multiple of alignment()
 
     const std::vector<metadata_entry> & metadata() const;
     const value *                       find(std::string_view key) const; // nullptr when absent
