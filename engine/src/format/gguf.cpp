@@ -410,12 +410,11 @@ void file::impl::parse() {
     p.check_count(n_tensors, k_min_tensor_bytes, "tensor count", "header");
     if (n_kv * k_min_kv_bytes > p.remaining() - n_tensors * k_min_tensor_bytes) {
         p.fail("header: metadata count " + std::to_string(n_kv) + " and tensor count " + std::to_string(n_tensors) +
-               " cannot both fit in the " + std::to_string(p.remaining()) + " bytes left (file size " +
+               " cannot fit together in the " + std::to_string(p.remaining()) + " bytes left (file size " +
                std::to_string(p.size()) + ")");
     }
 
     // Metadata.
-    bool have_alignment = false;
     for (uint64_t i = 0; i < n_kv; ++i) {
         const std::string entry_where = "metadata entry #" + std::to_string(i);
         std::string       key         = p.read_string("key", entry_where);
@@ -442,14 +441,12 @@ void file::impl::parse() {
             if (as_signed < 0 || a == 0 || !std::has_single_bit(a)) {
                 p.fail(std::string(k_alignment_key) + " " + v.to_display_string() + " is not a nonzero power of two");
             }
-            alignment      = a;
-            have_alignment = true;
+            alignment = a;
         } else {
             p.fail(std::string(k_alignment_key) + " has type " + value_type_name(v.type) +
                    ", expected an unsigned integer");
         }
     }
-    (void) have_alignment;
 
     // Tensor table.
     for (uint64_t i = 0; i < n_tensors; ++i) {
