@@ -7,6 +7,9 @@
 
 #include <map>
 
+// Resources compiled into a static library must be registered by hand (outside any namespace).
+static void initStyleResources() { Q_INIT_RESOURCE(styles); }
+
 namespace v4ui {
 
 namespace {
@@ -30,6 +33,7 @@ Palette darkPalette() {
 }
 
 QString loadStyleSheet(const Palette & palette, int fontPixelSize) {
+    initStyleResources();
     QFile file(QStringLiteral(":/styles/app.qss"));
     if (!file.open(QIODevice::ReadOnly)) {
         return {};

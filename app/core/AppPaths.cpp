@@ -26,6 +26,12 @@ QString AppPaths::logsDir() { return dataDir() + QStringLiteral("/logs"); }
 
 QString AppPaths::databasePath() { return dataDir() + QStringLiteral("/v4chat.sqlite3"); }
 
+QString AppPaths::settingsPath() {
+    const QString base = qEnvironmentVariableIsEmpty("V4_DATA_DIR")
+        ? QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) : dataDir();
+    return base + QStringLiteral("/settings.ini");
+}
+
 QString AppPaths::defaultModelFileName() { return QStringLiteral("gemma-3-270m-q4_k_m.gguf"); }
 
 QString AppPaths::defaultModelPath() { return modelsDir() + QLatin1Char('/') + defaultModelFileName(); }

@@ -93,7 +93,7 @@ int main(int argc, char ** argv) {
     v4ui::MainWindow window;
     window.show();
 
-    QSettings settings;
+    QSettings settings(v4app::AppPaths::settingsPath(), QSettings::IniFormat);
     const bool needsSetup = parser.isSet(setup) || !settings.value(QStringLiteral("setup/completed"), false).toBool();
     auto runSetup = [&window, &settings] {
         v4ui::SetupWizard wizard(v4app::AppPaths::defaultModelPath(), &window);

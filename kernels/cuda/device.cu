@@ -1,6 +1,7 @@
 #include "cuda/device.h"
 
 #include <cuda_runtime.h>
+#include <unistd.h>
 
 namespace v4::kernels::cuda {
 
@@ -9,7 +10,11 @@ device_probe probe_devices() {
     int count = 0;
     const cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess) {
-        probe.unavailable_reason = std::string("CUDA runtime reports: ") + cudaGetErrorString(err);
+        // Without the NVIDIA kernel driver the runtime says "driver version is insufficient",
+        // which misleads; name the real cause.
+        const bool driver_loaded = access("/proc/driver/nvidia/version", F_OK) == 0;
+        probe.unavailable_reason = driver_loaded ? std::string("CUDA runtime reports: ") + cudaGetErrorString(err)
+                                                 : std::string("no NVIDIA driver is loaded");
         cudaGetLastError(); // clear the sticky error so later calls start clean
         return probe;
     }
