@@ -48,6 +48,12 @@ runs, inspects, benchmarks, quantizes and serves models.")
 # engine and image format (libqt6svg6).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libqt6sql6-sqlite, libqt6svg6, qt6-qpa-plugins")
+# A CUDA build may link toolkit libraries that live outside the linker's path and outside any
+# Debian package (/usr/local/cuda): let dpkg-shlibdeps find them; CPack passes
+# --ignore-missing-info, so they add no Depends (the toolkit or driver is the user's own).
+if(V4_HAVE_CUDA AND CUDAToolkit_LIBRARY_DIR)
+    set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS "${CUDAToolkit_LIBRARY_DIR}")
+endif()
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "xvfb")
 # 0644 for the control files and md5sums as dpkg wants them.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
