@@ -1,6 +1,7 @@
 // GGUF reader: a valid image built in memory and the committed fixture parse to exactly the
 // values written; every kind of malformed input fails with ErrorCode::format and a message that
 // names the problem; every prefix of a valid file fails cleanly.
+#include <QFile>
 #include <QTest>
 
 #include <cmath>
@@ -15,6 +16,7 @@
 #include "v4/error.h"
 
 using namespace v4test;
+using v4test::fixturePath;
 using v4::gguf::value_type;
 
 namespace {
@@ -72,6 +74,7 @@ class TestGguf : public QObject {
 
 private slots:
     void parsesBuiltFile();
+    void parsesFixtureWithEveryValueType();
     void typedGetters();
     void honoursAlignment();
     void acceptsVersion2();
@@ -125,6 +128,102 @@ void TestGguf::parsesBuiltFile() {
     } catch (const v4::Error & e) {
         QVERIFY(contains_all(e.what(), {"tensor 'nope'", "missing"}));
     }
+}
+
+// tests/fixtures/gguf/all_types.gguf, written by gguf-py's GGUFWriter (tools/reference/make_dtype_fixtures.py).
+void TestGguf::parsesFixtureWithEveryValueType() {
+    const auto f = v4::gguf::file::open(fixturePath(QStringLiteral("gguf/all_types.gguf")).toStdString());
+    QCOMPARE(f.version(), 3u);
+    QCOMPARE(f.alignment(), uint64_t{32});
+    QCOMPARE(f.data_offset() % 32, uint64_t{0});
+
+    auto type_of = [&](const char * key) {
+        const v4::gguf::value * v = f.find(key);
+        return v ? v->type : static_cast<value_type>(0xffff);
+    };
+    QCOMPARE(f.get_string("general.architecture"), std::string("llama"));
+    QCOMPARE(type_of("test.u8"), value_type::uint8);
+    QCOMPARE(f.find("test.u8")->as_u64("test.u8"), uint64_t{200});
+    QCOMPARE(type_of("test.i8"), value_type::int8);
+    QCOMPARE(f.find("test.i8")->as_i64("test.i8"), int64_t{-100});
+    QCOMPARE(type_of("test.u16"), value_type::uint16);
+    QCOMPARE(f.get_u32("test.u16"), 60000u);
+    QCOMPARE(type_of("test.i16"), value_type::int16);
+    QCOMPARE(f.find("test.i16")->as_i64("test.i16"), int64_t{-30000});
+    QCOMPARE(type_of("test.u32"), value_type::uint32);
+    QCOMPARE(f.get_u32("test.u32"), 4000000000u);
+    QCOMPARE(type_of("test.i32"), value_type::int32);
+    QCOMPARE(f.find("test.i32")->as_i64("test.i32"), int64_t{-2000000000});
+    QCOMPARE(type_of("test.f32"), value_type::float32);
+    QCOMPARE(f.get_f32("test.f32"), 0.1f);
+    QCOMPARE(f.find("test.f32")->as_f64("test.f32"), double(0.1f));
+    QCOMPARE(type_of("test.u64"), value_type::uint64);
+    QCOMPARE(f.find("test.u64")->as_u64("test.u64"), uint64_t{18000000000000000000ull});
+    QCOMPARE(type_of("test.i64"), value_type::int64);
+    QCOMPARE(f.find("test.i64")->as_i64("test.i64"), int64_t{-9000000000000000000ll});
+    QCOMPARE(type_of("test.f64"), value_type::float64);
+    QCOMPARE(f.find("test.f64")->as_f64("test.f64"), 2.718281828459045);
+    QCOMPARE(type_of("test.bool_true"), value_type::boolean);
+    QCOMPARE(f.get_bool("test.bool_true"), true);
+    QCOMPARE(f.get_bool("test.bool_false"), false);
+    QCOMPARE(f.get_string("test.string"), std::string("h\xC3\xA9llo \xE4\xB8\x96\xE7\x95\x8C \xF0\x9F\x98\x80"));
+    QCOMPARE(f.get_string("test.empty_string"), std::string());
+    QCOMPARE(f.get_string_array("test.arr_str"), (std::vector<std::string>{"a", "\xC3\x9F", "", "tab\there"}));
+    QCOMPARE(f.get_i32_array("test.arr_i32"), (std::vector<int32_t>{1, -2, 2147483647, -2147483647 - 1}));
+    QCOMPARE(f.get_f32_array("test.arr_f32"), (std::vector<float>{0.5f, -1.25f, 3.0e38f}));
+    QCOMPARE(f.find("test.arr_bool")->as_array("test.arr_bool").element_type, value_type::boolean);
+    QCOMPARE(f.find("test.arr_bool")->to_display_string(), std::string("[true, false, true]"));
+    QCOMPARE(f.find("test.arr_u8")->as_array("test.arr_u8").element_type, value_type::uint8);
+    QCOMPARE(f.get_i32_array("test.arr_u8"), (std::vector<int32_t>{0, 1, 255}));
+    const auto & u64s = f.find("test.arr_u64")->as_array("test.arr_u64");
+    QCOMPARE(u64s.element_type, value_type::uint64);
+    QCOMPARE(u64s.elements.at(1).as_u64("test.arr_u64"), std::numeric_limits<uint64_t>::max());
+    const auto & f64s = f.find("test.arr_f64")->as_array("test.arr_f64");
+    QCOMPARE(f64s.element_type, value_type::float64);
+    QCOMPARE(f64s.elements.at(1).as_f64("test.arr_f64"), -2.0e300);
+
+    const auto & nested = f.find("test.nested")->as_array("test.nested");
+    QCOMPARE(nested.element_type, value_type::array);
+    QCOMPARE(nested.elements.size(), size_t{3});
+    QCOMPARE(nested.elements[2].as_array("test.nested").element_type, value_type::int32);
+    QCOMPARE(nested.elements[2].as_array("test.nested").elements[2].as_i64("test.nested"), int64_t{6});
+    QCOMPARE(f.find("test.nested")->to_display_string(), std::string("[[1, 2], [3], [4, 5, 6]]"));
+    QCOMPARE(f.find("test.nested_str")->to_display_string(), std::string("[[\"x\", \"y\"], [\"z\"]]"));
+    QCOMPARE(f.find("test.arr_i32")->to_display_string(2), std::string("[1, -2, ... (4 elements)]"));
+    QCOMPARE(f.find("test.f32")->to_display_string(), std::string("0.1"));
+
+    QCOMPARE(f.tensors().size(), size_t{3});
+    const auto & emb = f.tensor("token_embd.weight");
+    QCOMPARE(emb.type, v4::dtype::f32);
+    QCOMPARE(emb.shape, (std::vector<int64_t>{32, 2}));
+    for (int i = 0; i < 64; ++i) {
+        float v;
+        std::memcpy(&v, emb.data + 4 * i, 4);
+        QCOMPARE(v, float(i));
+    }
+    const auto & norm = f.tensor("output_norm.weight");
+    QCOMPARE(norm.type, v4::dtype::f16);
+    QCOMPARE(norm.shape, (std::vector<int64_t>{4}));
+    QCOMPARE(norm.n_bytes, size_t{8});
+    const auto & q = f.tensor("blk.0.attn_q.weight");
+    QCOMPARE(q.type, v4::dtype::q8_0);
+    QCOMPARE(q.shape, (std::vector<int64_t>{32, 2}));
+    QCOMPARE(q.n_bytes, size_t{68});
+    QCOMPARE(q.offset % 32, uint64_t{0});
+
+    // Every prefix of a real gguf-py file fails cleanly or, once it holds all tensor data (gguf-py
+    // pads the end of the file), parses (samples every 7th cut point).
+    QFile file(fixturePath(QStringLiteral("gguf/all_types.gguf")));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray raw = file.readAll();
+    const bytes      all(raw.begin(), raw.end());
+    for (size_t n = 0; n < all.size(); n += 7) {
+        const bytes       prefix(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n));
+        const std::string msg = parse_error(prefix);
+        const bool        ok  = msg == "NO ERROR" && n >= size_t(q.data - emb.data) + f.data_offset() + q.n_bytes;
+        QVERIFY2(ok || msg.rfind("gguf: ", 0) == 0, (std::to_string(n) + ": " + msg).c_str());
+    }
+    QCOMPARE(v4::gguf::file::from_memory(all).metadata().size(), f.metadata().size());
 }
 
 void TestGguf::typedGetters() {
