@@ -1,5 +1,7 @@
 #include "reference/dequantize.h"
 
+#include "reference/dequantize_legacy.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -295,6 +297,9 @@ bool dequantize_row(qtype type, const void * src, float * dst, int64_t n) {
             return true;
         }
         case qtype::q4_0:  dequantize_q4_0(src, dst, nb); return true;
+        case qtype::q4_1:  dequantize_row_q4_1(static_cast<const block_q4_1 *>(src), dst, n); return true;
+        case qtype::q5_0:  dequantize_row_q5_0(static_cast<const block_q5_0 *>(src), dst, n); return true;
+        case qtype::q5_1:  dequantize_row_q5_1(static_cast<const block_q5_1 *>(src), dst, n); return true;
         case qtype::q8_0:  dequantize_q8_0(src, dst, nb); return true;
         case qtype::mxfp4: dequantize_mxfp4(src, dst, nb); return true;
         case qtype::q3_k:  dequantize_q3_k(src, dst, nb); return true;

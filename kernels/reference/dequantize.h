@@ -22,7 +22,8 @@ uint16_t fp32_to_bf16(float f);
 float    e8m0_to_fp32_half(uint8_t e);
 
 // Dequantizes `n` elements (a multiple of the type's block size) from `src` into `dst`.
-// Types: f32, f16, bf16, q4_0, q8_0, mxfp4, q3_K, q4_K, q5_K, q6_K, q8_K. Returns false (and
+// Types: f32, f16, bf16, q4_0, q4_1, q5_0, q5_1, q8_0, mxfp4, q3_K, q4_K, q5_K, q6_K, q8_K
+// (q4_1/q5_0/q5_1 live in dequantize_legacy.cpp). Returns false (and
 // writes nothing) for any other type or when n is not a multiple of the block size.
 bool dequantize_row(qtype type, const void * src, float * dst, int64_t n);
 

@@ -10,8 +10,8 @@ namespace v4::kernels {
 
 // ggml type numbers of the types the kernels handle.
 enum class qtype : uint32_t {
-    f32 = 0, f16 = 1, q4_0 = 2, q8_0 = 8, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, q8_k = 15,
-    bf16 = 30, mxfp4 = 39,
+    f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8,
+    q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, q8_k = 15, bf16 = 30, mxfp4 = 39,
 };
 
 constexpr int qk4_0  = 32;
@@ -102,6 +102,9 @@ constexpr block_geometry geometry(qtype t) {
         case qtype::f16:   return {1, 2};
         case qtype::bf16:  return {1, 2};
         case qtype::q4_0:  return {qk4_0, sizeof(block_q4_0)};
+        case qtype::q4_1:  return {32, 20}; // block_q4_1 and friends: reference/dequantize_legacy.h
+        case qtype::q5_0:  return {32, 22};
+        case qtype::q5_1:  return {32, 24};
         case qtype::q8_0:  return {qk8_0, sizeof(block_q8_0)};
         case qtype::mxfp4: return {qk_mx, sizeof(block_mxfp4)};
         case qtype::q3_k:  return {qk_k, sizeof(block_q3_k)};

@@ -94,7 +94,7 @@ void TestDtypes::traitsTable() {
             QCOMPARE(g.block_bytes, tr.block_bytes);
         }
     }
-    QCOMPARE(n_supported, 10);
+    QCOMPARE(n_supported, 13);
     for (uint32_t raw : {4u, 5u, 31u, 32u, 33u, 36u, 37u, 38u, 42u, 1000u}) {
         QVERIFY(!v4::dtype_from_u32(raw).has_value());
     }
@@ -117,7 +117,7 @@ void TestDtypes::rowBytes() {
 
 void TestDtypes::dequantizeMatchesGgufPy_data() {
     QTest::addColumn<QString>("name");
-    for (const char * n : {"f32", "f16", "bf16", "q8_0", "q4_0", "mxfp4", "q4_k", "q5_k", "q6_k", "q3_k"}) {
+    for (const char * n : {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "mxfp4", "q4_k", "q5_k", "q6_k", "q3_k"}) {
         QTest::newRow(n) << QString::fromLatin1(n);
     }
 }
@@ -189,7 +189,8 @@ void TestDtypes::rejectsBadArguments() {
     uint8_t in[256] = {};
     QVERIFY(!ref::dequantize_row(v4::kernels::qtype::q4_k, in, out, 100));
     QVERIFY(!ref::dequantize_row(v4::kernels::qtype::q8_0, in, out, -32));
-    QVERIFY(!ref::dequantize_row(static_cast<v4::kernels::qtype>(3), in, out, 32));
+    QVERIFY(!ref::dequantize_row(static_cast<v4::kernels::qtype>(4), in, out, 32));
+    QVERIFY(!ref::dequantize_row(static_cast<v4::kernels::qtype>(16), in, out, 256));
     QVERIFY(!ref::vec_dot(v4::kernels::qtype::q4_0, in, out, 31).has_value());
     QVERIFY(ref::dequantize_row(v4::kernels::qtype::q8_0, in, out, 0));
 }

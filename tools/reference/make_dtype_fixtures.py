@@ -31,7 +31,7 @@ rng = np.random.default_rng(20240611)
 
 # Blocks per type: a few hundred sub-blocks each, under 1 MB in all.
 N_BLOCKS = {
-    T.Q8_0: 256, T.Q4_0: 256, T.MXFP4: 256,
+    T.Q8_0: 256, T.Q4_0: 256, T.MXFP4: 256, T.Q4_1: 128, T.Q5_0: 128, T.Q5_1: 128,
     T.Q4_K: 48, T.Q5_K: 48, T.Q6_K: 48, T.Q3_K: 48,
 }
 
@@ -49,7 +49,7 @@ def random_blocks(qtype: T, n_blocks: int) -> np.ndarray:
     raw = rng.integers(0, 256, size=(n_blocks, type_size), dtype=np.uint16).astype(np.uint8)
     # Byte offsets of the fp16 scales in each block layout (ggml-common.h).
     half_offsets = {
-        T.Q8_0: [0], T.Q4_0: [0],
+        T.Q8_0: [0], T.Q4_0: [0], T.Q4_1: [0, 2], T.Q5_0: [0], T.Q5_1: [0, 2],
         T.Q4_K: [0, 2], T.Q5_K: [0, 2],
         T.Q6_K: [208], T.Q3_K: [108],
     }

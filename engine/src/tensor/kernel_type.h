@@ -16,6 +16,9 @@ inline std::optional<kernels::qtype> kernel_type(dtype t) {
         case dtype::f16:   return kernels::qtype::f16;
         case dtype::bf16:  return kernels::qtype::bf16;
         case dtype::q4_0:  return kernels::qtype::q4_0;
+        case dtype::q4_1:  return kernels::qtype::q4_1;
+        case dtype::q5_0:  return kernels::qtype::q5_0;
+        case dtype::q5_1:  return kernels::qtype::q5_1;
         case dtype::q8_0:  return kernels::qtype::q8_0;
         case dtype::q3_k:  return kernels::qtype::q3_k;
         case dtype::q4_k:  return kernels::qtype::q4_k;
