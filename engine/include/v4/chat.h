@@ -1,0 +1,91 @@
+// v4::chat_runner: everything needed to chat with one model file, in one place, for every host
+// (the desktop app's LocalBackend, `v4 run`/`v4 chat`, `v4 serve`): the file's tokenizer, its chat
+// template (or a built-in one for its architecture when the file has none), a session whose KV
+// cache is reused across turns, and the sampler.
+//
+//   auto model = v4::model::load(path);
+//   v4::chat_runner chat(model, {.n_ctx = 8192});
+//   v4::chat_request req;
+//   req.messages = {{"user", "What is the capital of France?", ""}};
+//   v4::chat_result r = chat.generate(req, [](std::string_view piece) { std::cout << piece; }, &cancel);
+//
+// Turn two re-renders the whole conversation; the session keeps the common token prefix, so only
+// the new tokens are prefilled (chat_result::n_reused says how many were kept).
+// Not thread-safe: use a chat_runner from one thread at a time (the cancel flag excepted).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "v4/chat_template.h"
+#include "v4/model.h"
+#include "v4/sampler.h"
+#include "v4/session.h"
+#include "v4/tokenizer.h"
+
+namespace v4 {
+
+struct chat_request {
+    std::vector<chat_message> messages;
+    std::optional<bool>       enable_thinking;   // passed to templates that have the switch
+    bool                      add_generation_prompt = true;
+    sampler_params            sampling = sampler_default_params();
+    int32_t                   max_tokens = -1;   // < 0: until end of generation or the context is full
+    std::vector<std::string>  stop;
+};
+
+struct chat_result {
+    std::string text;                 // everything shown to on_text, concatenated
+    uint32_t    n_prompt = 0;         // tokens of the rendered prompt
+    uint32_t    n_reused = 0;         // of those, kept from the previous turn's cache
+    uint32_t    n_evaluated = 0;      // of those, run through the model now
+    uint32_t    n_generated = 0;      // tokens sampled (end-of-generation token included)
+    double      prefill_seconds = 0;
+    double      ttft_seconds = 0;     // from generate() until the first token was sampled
+    double      decode_seconds = 0;   // after the first token
+    stop_reason reason = stop_reason::none;
+    bool        context_full = false; // stopped because the session had no room left
+    bool        opened_thinking = false; // the prompt itself opened a <think> block
+};
+
+// Receives decoded text as it is produced: complete UTF-8, stop strings withheld.
+using text_callback = std::function<void(std::string_view piece)>;
+
+class chat_runner {
+public:
+    chat_runner(std::shared_ptr<const model> model, const session_params & params = {});
+
+    const tokenizer &     get_tokenizer() const { return m_tokenizer; }
+    const chat_template & get_template() const { return m_template; }
+    bool                  template_is_builtin() const { return m_template_builtin; }
+    session &             get_session() { return m_session; }
+    const model &         get_model() const { return *m_model; }
+
+    std::string          render_prompt(const chat_request & request) const;
+    std::vector<int32_t> tokenize_prompt(const std::string & prompt) const;
+
+    // Throws v4::Error: context_overflow (prompt longer than the context), cancelled, and errors
+    // from the template (e.g. raise_exception for roles out of order).
+    chat_result generate(const chat_request & request, const text_callback & on_text,
+                         const std::atomic<bool> * cancel = nullptr);
+
+private:
+    std::shared_ptr<const model> m_model;
+    tokenizer                    m_tokenizer;
+    chat_template                m_template;
+    bool                         m_template_builtin = false;
+    session                      m_session;
+    std::vector<int32_t>         m_eog_tokens;
+};
+
+// The built-in template for an architecture whose file carries none; throws v4::Error
+// (unsupported) naming the architecture when there is no built-in one.
+chat_template builtin_chat_template(const std::string & architecture);
+
+} // namespace v4
