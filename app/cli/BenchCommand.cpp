@@ -1,0 +1,171 @@
+// v4 bench: load time, time to first token, prefill (pp) and decode (tg) speed, peak memory.
+// Prompts are fixed pseudo-random token ids, so runs are comparable across builds; each
+// repetition starts from an empty cache and the medians are reported.
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+#include "CliCommon.h"
+#include "Commands.h"
+#include "v4/devices.h"
+#include "v4/session.h"
+
+namespace v4cli {
+
+namespace {
+
+double median(std::vector<double> v) {
+    if (v.empty()) {
+        return 0.0;
+    }
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+QJsonArray toJson(const std::vector<double> & v) {
+    QJsonArray a;
+    for (double x : v) {
+        a.append(x);
+    }
+    return a;
+}
+
+std::vector<int32_t> benchTokens(size_t n, uint32_t n_vocab) {
+    std::vector<int32_t> ids(n);
+    uint64_t             state = 0x9e3779b97f4a7c15ull;
+    for (auto & id : ids) {
+        state = state * 6364136223846793005ull + 1442695040888963407ull; // fixed LCG: same prompt every run
+        id    = static_cast<int32_t>((state >> 33) % n_vocab);
+    }
+    return ids;
+}
+
+int32_t argmax(std::span<const float> logits) {
+    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+} // namespace
+
+int benchCommand(const QStringList & args) {
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Measure load time, TTFT, prefill and decode speed and peak memory."));
+    parser.addOptions({
+        {{QStringLiteral("m"), QStringLiteral("model")}, QStringLiteral("GGUF model file (default: the default model)."),
+         QStringLiteral("FILE"), defaultModelPath()},
+        {{QStringLiteral("p"), QStringLiteral("n-prompt")}, QStringLiteral("Prompt tokens to prefill (default 512)."),
+         QStringLiteral("N"), QStringLiteral("512")},
+        {{QStringLiteral("n"), QStringLiteral("n-gen")}, QStringLiteral("Tokens to decode (default 128)."),
+         QStringLiteral("N"), QStringLiteral("128")},
+        {{QStringLiteral("t"), QStringLiteral("threads")}, QStringLiteral("CPU threads; 0: all cores (default 0)."),
+         QStringLiteral("N"), QStringLiteral("0")},
+        {{QStringLiteral("r"), QStringLiteral("repetitions")}, QStringLiteral("Repetitions; medians are reported (default 5)."),
+         QStringLiteral("N"), QStringLiteral("5")},
+        {QStringLiteral("json"), QStringLiteral("Print JSON instead of a table.")},
+        {{QStringLiteral("v"), QStringLiteral("verbose")}, QStringLiteral("Debug logs to stderr.")},
+    });
+    if (!parseCommandLine(parser, args, QStringLiteral("v4 bench [-m FILE] [-p 512] [-n 128] [-t N] [-r 5] [--json]"))) {
+        return k_exit_ok;
+    }
+    const int nPrompt = intValue(parser, QStringLiteral("n-prompt"), 1, 1 << 20);
+    const int nGen    = intValue(parser, QStringLiteral("n-gen"), 0, 1 << 20);
+    const int threads = threadCount(parser);
+    const int reps    = intValue(parser, QStringLiteral("repetitions"), 1, 1000);
+    const bool json   = parser.isSet(QStringLiteral("json"));
+    setupCliLogging(parser.isSet(QStringLiteral("verbose")));
+
+    const std::string path = modelPath(parser);
+    Stopwatch         loadClock;
+    const auto        model  = loadModel(path, threads);
+    const double      loadMs = loadClock.ms();
+    const auto &      info   = model->info();
+
+    v4::session_params sp;
+    sp.n_ctx     = static_cast<uint32_t>(nPrompt + nGen + 1);
+    sp.n_threads = threads;
+    v4::session session(model, sp);
+    const std::vector<int32_t> prompt = benchTokens(nPrompt, session.n_vocab());
+
+    // Warm-up (not measured): touches the weights and sizes the buffers.
+    session.prefill(std::span(prompt).first(std::min<size_t>(prompt.size(), 16)), interruptFlag());
+    session.decode_one(argmax(session.logits()), interruptFlag());
+
+    std::vector<double> ttft, pp, tg;
+    for (int r = 0; r < reps; ++r) {
+        session.clear();
+        Stopwatch clock;
+        session.prefill(prompt, interruptFlag());
+        const double prefillS = clock.seconds();
+        int32_t      next     = argmax(session.logits());
+        ttft.push_back(clock.ms());
+        pp.push_back(nPrompt / prefillS);
+        if (nGen > 0) {
+            Stopwatch decodeClock;
+            for (int i = 0; i < nGen; ++i) {
+                next = argmax(session.decode_one(next, interruptFlag()));
+            }
+            tg.push_back(nGen / decodeClock.seconds());
+        }
+        if (!json) {
+            std::fprintf(stderr, "\rrepetition %d/%d", r + 1, reps);
+        }
+    }
+    if (!json) {
+        std::fprintf(stderr, "\r%*s\r", 24, "");
+    }
+    const uint64_t rss       = peakRssBytes();
+    const int      nThreads  = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const auto     device    = v4::probe_compute_devices();
+
+    if (json) {
+        QJsonObject o;
+        o[QStringLiteral("model")]          = QString::fromStdString(path);
+        o[QStringLiteral("architecture")]   = QString::fromStdString(info.architecture);
+        o[QStringLiteral("n_params")]       = static_cast<qint64>(info.n_params);
+        o[QStringLiteral("file_size")]      = static_cast<qint64>(info.file_size);
+        o[QStringLiteral("backend")]        = QString::fromStdString(device.backend);
+        o[QStringLiteral("threads")]        = nThreads;
+        o[QStringLiteral("n_prompt")]       = nPrompt;
+        o[QStringLiteral("n_gen")]          = nGen;
+        o[QStringLiteral("repetitions")]    = reps;
+        o[QStringLiteral("load_ms")]        = loadMs;
+        o[QStringLiteral("ttft_ms")]        = median(ttft);
+        o[QStringLiteral("pp_tok_s")]       = median(pp);
+        o[QStringLiteral("tg_tok_s")]       = median(tg);
+        o[QStringLiteral("peak_rss_bytes")] = static_cast<qint64>(rss);
+        QJsonObject samples;
+        samples[QStringLiteral("ttft_ms")]  = toJson(ttft);
+        samples[QStringLiteral("pp_tok_s")] = toJson(pp);
+        samples[QStringLiteral("tg_tok_s")] = toJson(tg);
+        o[QStringLiteral("samples")]        = samples;
+        writeOut(QJsonDocument(o).toJson(QJsonDocument::Indented).toStdString());
+        return k_exit_ok;
+    }
+
+    auto range = [](const std::vector<double> & v) {
+        char buf[64];
+        if (v.empty()) return std::string("-");
+        std::snprintf(buf, sizeof buf, "%.1f .. %.1f", *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()));
+        return std::string(buf);
+    };
+    std::printf("model:   %s (%s, %.1f M params, %.1f MiB)\n", path.c_str(), info.architecture.c_str(),
+                info.n_params / 1e6, info.file_size / double(1 << 20));
+    std::printf("backend: %s, %d threads, %d repetitions (medians; min .. max)\n\n", device.backend.c_str(), nThreads, reps);
+    std::printf("| %-12s | %14s | %-20s |\n", "test", "median", "range");
+    std::printf("|--------------|----------------|----------------------|\n");
+    std::printf("| %-12s | %11.1f ms | %-20s |\n", "load", loadMs, "");
+    std::printf("| %-12s | %11.1f ms | %-20s |\n", qPrintable(QStringLiteral("ttft pp%1").arg(nPrompt)), median(ttft), range(ttft).c_str());
+    std::printf("| %-12s | %8.1f tok/s | %-20s |\n", qPrintable(QStringLiteral("pp%1").arg(nPrompt)), median(pp), range(pp).c_str());
+    if (nGen > 0) {
+        std::printf("| %-12s | %8.1f tok/s | %-20s |\n", qPrintable(QStringLiteral("tg%1").arg(nGen)), median(tg), range(tg).c_str());
+    }
+    std::printf("| %-12s | %10.1f MiB | %-20s |\n", "peak RSS", rss / double(1 << 20), "");
+    std::fflush(stdout);
+    return k_exit_ok;
+}
+
+} // namespace v4cli
