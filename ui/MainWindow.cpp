@@ -14,6 +14,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTextBrowser>
+#include <QTextCursor>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -181,9 +182,15 @@ QWidget * MainWindow::buildComposer() {
     m_sendButton->setObjectName(QStringLiteral("PrimaryButton"));
     m_sendButton->setAccessibleName(tr("Send message"));
     m_sendButton->setEnabled(false);
-    connect(m_sendButton, &QPushButton::clicked, this, &MainWindow::submitComposer);
+    connect(m_sendButton, &QPushButton::clicked, this, [this] {
+        if (m_streaming) {
+            emit stopRequested();
+        } else {
+            submitComposer();
+        }
+    });
     connect(m_composer, &QPlainTextEdit::textChanged, this,
-            [this] { m_sendButton->setEnabled(!m_composer->toPlainText().trimmed().isEmpty()); });
+            [this] { m_sendButton->setEnabled(m_streaming || !m_composer->toPlainText().trimmed().isEmpty()); });
     row->addWidget(m_sendButton);
     layout->addLayout(row);
     return composer;
@@ -208,6 +215,12 @@ void MainWindow::buildStatusBar() {
 void MainWindow::buildShortcuts() {
     auto * focusComposer = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_L), this);
     connect(focusComposer, &QShortcut::activated, m_composer, [this] { m_composer->setFocus(); });
+    auto * stop = new QShortcut(QKeySequence(Qt::Key_Escape), this);
+    connect(stop, &QShortcut::activated, this, [this] {
+        if (m_streaming) {
+            emit stopRequested();
+        }
+    });
     auto * search = new QShortcut(QKeySequence::Find, this);
     connect(search, &QShortcut::activated, m_search, [this] { m_search->setFocus(); });
 }
@@ -235,7 +248,52 @@ void MainWindow::appendMessage(const QString & role, const QString & text) {
     m_chatView->append(QStringLiteral("<p><b>%1</b><br>%2</p>").arg(who, text.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"))));
 }
 
+void MainWindow::beginAssistantMessage() {
+    m_chatStack->setCurrentWidget(m_chatView);
+    m_chatView->append(QStringLiteral("<p><b>%1</b></p>").arg(tr("V4 Chat")));
+    m_streamSection = 0;
+    setStreaming(true);
+}
+
+void MainWindow::appendStreamed(const QString & text, bool thinking) {
+    QTextCursor cursor(m_chatView->document());
+    cursor.movePosition(QTextCursor::End);
+    const int section = thinking ? 1 : 2;
+    if (m_streamSection != section) {
+        cursor.insertBlock();
+        m_streamSection = section;
+    }
+    QTextCharFormat format;
+    if (thinking) {
+        format.setForeground(m_chatView->palette().color(QPalette::PlaceholderText));
+        format.setFontItalic(true);
+    }
+    cursor.insertText(text, format);
+    m_chatView->ensureCursorVisible();
+}
+
+void MainWindow::appendThinking(const QString & text) { appendStreamed(text, true); }
+
+void MainWindow::appendAnswer(const QString & text) { appendStreamed(text, false); }
+
+void MainWindow::finishAssistantMessage(const QString & footer) {
+    if (!footer.isEmpty()) {
+        m_chatView->append(QStringLiteral("<p style='color:gray; font-size:small'>%1</p>").arg(footer.toHtmlEscaped()));
+    }
+    setStreaming(false);
+}
+
+void MainWindow::setStreaming(bool streaming) {
+    m_streaming = streaming;
+    m_sendButton->setText(streaming ? tr("Stop") : tr("Send"));
+    m_sendButton->setAccessibleName(streaming ? tr("Stop answering") : tr("Send message"));
+    m_sendButton->setEnabled(streaming || !m_composer->toPlainText().trimmed().isEmpty());
+}
+
 void MainWindow::submitComposer() {
+    if (m_streaming) {
+        return; // the text stays in the composer until the answer is done or stopped
+    }
     const QString text = m_composer->toPlainText().trimmed();
     if (text.isEmpty()) {
         return;

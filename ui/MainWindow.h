@@ -35,6 +35,7 @@ public:
 signals:
     void sendRequested(const QString & text, v4ui::MainWindow::Mode mode);
     void setupRequested();
+    void stopRequested();
 
 private:
     QWidget * buildSidebar();
@@ -43,6 +44,8 @@ private:
     void      buildStatusBar();
     void      buildShortcuts();
     void      submitComposer();
+    void      appendStreamed(const QString & text, bool thinking);
+    void      setStreaming(bool streaming);
 
     QLineEdit *      m_search = nullptr;
     QListWidget *    m_conversations = nullptr;
@@ -55,6 +58,8 @@ private:
     QProgressBar *   m_contextMeter = nullptr;
     QLabel *         m_contextLabel = nullptr;
     QLabel *         m_speedLabel = nullptr;
+    bool             m_streaming = false;
+    int              m_streamSection = 0; // 0 nothing yet, 1 thinking, 2 answer
 };
 
 } // namespace v4ui

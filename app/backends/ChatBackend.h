@@ -81,5 +81,6 @@ signals:
 
 } // namespace v4app
 
+Q_DECLARE_METATYPE(v4app::ChatRequest)
 Q_DECLARE_METATYPE(v4app::GenerationStats)
 Q_DECLARE_METATYPE(v4app::ChatError)

@@ -1,10 +1,15 @@
 #include "SelfTest.h"
 
 #include <QApplication>
+#include <QEventLoop>
 #include <QFileInfo>
 #include <QTextStream>
+#include <QTimer>
 
+#include "ChatWiring.h"
 #include "MainWindow.h"
+#include "backends/LocalBackend.h"
+#include "chat/ChatController.h"
 #include "core/AppInfo.h"
 #include "core/AppPaths.h"
 #include "v4/devices.h"
@@ -27,6 +32,30 @@ struct Reporter {
     }
 };
 
+// Sends one message through the real window and the local engine; returns the reply.
+QString askThroughTheWindow(v4ui::MainWindow & window, const QString & model, const QString & question, QString * error) {
+    LocalBackend   backend({.contextSize = 1024, .threads = 0});
+    ChatController controller(&backend, model);
+    wireChat(window, controller, backend);
+
+    QString    reply;
+    QEventLoop loop;
+    QObject::connect(&controller, &ChatController::answerReceived, &loop, [&reply](const QString & t) { reply += t; });
+    QObject::connect(&controller, &ChatController::answerFinished, &loop, &QEventLoop::quit);
+    QObject::connect(&controller, &ChatController::answerFailed, &loop, [&](const QString & message, bool) {
+        *error = message;
+        loop.quit();
+    });
+    QTimer::singleShot(180000, &loop, [&] {
+        *error = QStringLiteral("no answer within 180 s");
+        controller.stop();
+        loop.quit();
+    });
+    emit window.sendRequested(question, v4ui::MainWindow::Mode::Fast);
+    loop.exec();
+    return reply.trimmed();
+}
+
 } // namespace
 
 int runSelfTest(QApplication & app) {
@@ -47,8 +76,17 @@ int runSelfTest(QApplication & app) {
                  QStringLiteral("%1x%2 on platform '%3'").arg(window.width()).arg(window.height()).arg(QApplication::platformName()));
 
     const QString model = AppPaths::defaultModelPath();
-    report.check(true, QStringLiteral("default model"),
-                 QFileInfo::exists(model) ? model : QStringLiteral("not present at %1 (the setup wizard offers it)").arg(model));
+    if (QFileInfo::exists(model)) {
+        const QString question = QStringLiteral("What is the capital of France?");
+        QString       answerError;
+        const QString reply = askThroughTheWindow(window, model, question, &answerError);
+        report.out << "     Q: " << question << Qt::endl << "     A: " << reply << Qt::endl;
+        report.check(answerError.isEmpty() && !reply.isEmpty(), QStringLiteral("one message through the default model"),
+                     answerError.isEmpty() ? model : answerError);
+    } else {
+        report.check(true, QStringLiteral("default model"),
+                     QStringLiteral("not present at %1: message round trip skipped (the setup wizard offers the model)").arg(model));
+    }
 
     report.out << (report.failures == 0 ? "selftest passed" : "selftest FAILED") << Qt::endl;
     return report.failures == 0 ? 0 : 1;

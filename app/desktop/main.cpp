@@ -10,7 +10,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ChatWiring.h"
 #include "MainWindow.h"
+#include "backends/LocalBackend.h"
+#include "chat/ChatController.h"
 #include "SelfTest.h"
 #include "SetupWizard.h"
 #include "Theme.h"
@@ -90,12 +93,20 @@ int main(int argc, char ** argv) {
         spdlog::error("{}", error.toStdString());
     }
 
-    v4ui::MainWindow window;
-    window.show();
-
     QSettings settings(v4app::AppPaths::settingsPath(), QSettings::IniFormat);
+    const QString modelPath = settings.value(QStringLiteral("setup/modelPath"), v4app::AppPaths::defaultModelPath()).toString();
+
+    v4ui::MainWindow       window;
+    v4app::LocalBackend    backend;
+    v4app::ChatController  controller(&backend, modelPath);
+    v4app::wireChat(window, controller, backend);
+    window.show();
+    if (QFileInfo::exists(modelPath)) {
+        backend.loadModel(modelPath);
+    }
+
     const bool needsSetup = parser.isSet(setup) || !settings.value(QStringLiteral("setup/completed"), false).toBool();
-    auto runSetup = [&window, &settings] {
+    auto runSetup = [&window, &settings, &controller, &backend] {
         v4ui::SetupWizard wizard(v4app::AppPaths::defaultModelPath(), &window);
         if (wizard.exec() == QDialog::Accepted) {
             const v4ui::SetupChoice choice = wizard.choice();
@@ -103,6 +114,10 @@ int main(int argc, char ** argv) {
             settings.setValue(QStringLiteral("setup/kind"), static_cast<int>(choice.kind));
             settings.setValue(QStringLiteral("setup/modelPath"), choice.modelPath);
             settings.setValue(QStringLiteral("setup/endpointUrl"), choice.endpointUrl);
+            if (choice.kind != v4ui::SetupChoice::Kind::RemoteEndpoint && QFileInfo::exists(choice.modelPath)) {
+                controller.setModel(choice.modelPath);
+                backend.loadModel(choice.modelPath);
+            }
         }
     };
     QObject::connect(&window, &v4ui::MainWindow::setupRequested, &window, runSetup);
