@@ -59,6 +59,8 @@ private slots:
     void golden_data();
     void golden();
     void golden_covers_every_template();
+    void snippets_data();
+    void snippets();
     void feature_probes();
     void expressions_data();
     void expressions();
@@ -142,6 +144,34 @@ void TestChatTemplate::golden_covers_every_template() {
         const QString golden = j.chopped(6) + QStringLiteral(".golden.json");
         QVERIFY2(dir.exists(golden), qPrintable(golden + " missing: run tools/reference/make_template_fixtures.py"));
     }
+}
+
+// Short templates with jinja2's output (snippets.json, same generator): expressions, filters, tests, and 300 seeded
+// random mixes of text and tags with every whitespace-control marker.
+void TestChatTemplate::snippets_data() {
+    QTest::addColumn<QString>("source");
+    QTest::addColumn<QString>("expected");
+    QFile f(v4test::fixturePath(QStringLiteral("templates/snippets.json")));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonObject root = QJsonDocument::fromJson(f.readAll()).object();
+    const QJsonArray cases = root.value(QStringLiteral("cases")).toArray();
+    QVERIFY(cases.size() > 300);
+    int i = 0;
+    for (const QJsonValue c : cases) {
+        const QJsonObject o = c.toObject();
+        QTest::newRow(qPrintable(QStringLiteral("snippet%1").arg(i++, 3, 10, QLatin1Char('0'))))
+            << o.value(QStringLiteral("source")).toString() << o.value(QStringLiteral("expected")).toString();
+    }
+}
+
+void TestChatTemplate::snippets() {
+    QFETCH(QString, source);
+    QFETCH(QString, expected);
+    v4::chat_template_options opts;
+    opts.add_generation_prompt = false;
+    opts.bos_token = "<s>";
+    const std::vector<v4::chat_message> messages = {{"system", "S", ""}, {"user", " u1 ", ""}, {"assistant", "a1", "r1"}};
+    QCOMPARE(QString::fromStdString(v4::chat_template::parse(source.toStdString()).render(messages, opts)), expected);
 }
 
 void TestChatTemplate::feature_probes() {
@@ -317,6 +347,13 @@ void TestChatTemplate::runaway_loop_is_stopped() {
     const std::string deep = std::string(1000, '(') + "1" + std::string(1000, ')');
     QVERIFY(!expect_error([&] { render("{{ " + deep + " }}"); }, v4::ErrorCode::format,
                           QStringLiteral("nested too deeply"))
+                 .isEmpty());
+    std::string chain = "{{ 0";
+    for (int i = 0; i < 5000; ++i) {
+        chain += " + 1";
+    }
+    QVERIFY(!expect_error([&] { render(chain + " }}"); }, v4::ErrorCode::invalid_argument,
+                          QStringLiteral("expression nested too deeply"))
                  .isEmpty());
 }
 

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <set>
 #include <stdexcept>
@@ -523,6 +525,12 @@ value apply_filter(evaluator & ev, const expr & at, const std::string & name, co
         const double scale = std::pow(10.0, static_cast<double>(precision));
         const double x = subject.as_double() * scale;
         double r = 0;
+        if (method == "common" && precision > 0 && precision <= 17) {
+            // Python's round() rounds the exact binary value (2.675 -> 2.67); printf does the same.
+            char buf[512];
+            std::snprintf(buf, sizeof(buf), "%.*f", static_cast<int>(precision), subject.as_double());
+            return value(std::strtod(buf, nullptr));
+        }
         if (method == "common") {
             r = std::nearbyint(x); // Python's round(): halves go to the even neighbour
         } else if (method == "ceil") {

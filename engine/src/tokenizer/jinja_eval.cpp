@@ -223,8 +223,11 @@ private:
     render_limits m_limits;
     std::vector<variables> m_scopes;
     std::string m_out;
+    static constexpr int max_eval_depth = 2000;
+
     size_t m_iterations = 0;
     int m_call_depth = 0;
+    int m_eval_depth = 0;
 };
 
 void evaluator::exec(const node & n) {
@@ -604,6 +607,15 @@ value evaluator::eval_compare(const expr & e) {
 }
 
 value evaluator::eval(const expr & e) {
+    // Long operator chains (1 + 1 + ... or x|trim|trim|...) parse without recursion but evaluate with it.
+    struct depth_guard {
+        int & depth;
+        explicit depth_guard(int & d) : depth(d) { ++depth; }
+        ~depth_guard() { --depth; }
+    } guard(m_eval_depth);
+    if (m_eval_depth > max_eval_depth) {
+        fail_at(e, "expression nested too deeply (more than " + std::to_string(max_eval_depth) + " levels)");
+    }
     switch (e.kind) {
         case expr_kind::literal: return e.lit;
         case expr_kind::name: return lookup(e.name);
