@@ -357,6 +357,21 @@ void TestGguf::rejectsHugeStringAndArray() {
         EXPECT_FORMAT_ERROR(g.build(), "key 'arr'", "array count 4611686018427387904", "cannot fit");
     }
     {
+        gguf_builder g; // 2^24 + 1 uint8 elements fit in the file but exceed the memory bound
+        g.kv_array<uint8_t>("many", vt_u8, std::vector<uint8_t>((size_t{1} << 24) + 1, 0));
+        EXPECT_FORMAT_ERROR(g.build(), "key 'many'", "array count 16777217", "16777216 array elements in total");
+    }
+    {
+        gguf_builder g; // the bound is on the total: 1000 + (2^24 - 999) fails at the second key
+        g.kv_array<uint8_t>("first", vt_u8, std::vector<uint8_t>(1000, 0));
+        bytes b;
+        put<uint32_t>(b, vt_u8);
+        put<uint64_t>(b, (uint64_t{1} << 24) - 999);
+        b.resize(b.size() + (size_t{1} << 24), 0);
+        g.kv_raw("second", vt_array, b);
+        EXPECT_FORMAT_ERROR(g.build(), "key 'second'", "array count 16776217", "in total");
+    }
+    {
         gguf_builder g; // array of strings: each element needs at least 8 bytes
         bytes        b;
         put<uint32_t>(b, vt_string);

@@ -28,6 +28,9 @@ constexpr uint32_t k_max_dims          = 4;  // GGML_MAX_DIMS
 constexpr int      k_max_array_depth   = 8;  // nested arrays; bounds the parser's recursion
 constexpr uint64_t k_default_alignment = 32; // GGUF_DEFAULT_ALIGNMENT
 constexpr char     k_alignment_key[]   = "general.alignment";
+// Each parsed value takes sizeof(value) = 48 bytes, so a hostile file full of uint8 arrays would
+// cost 48x its size. Real vocabularies hold ~10^5..10^6 elements per array; cap the total.
+constexpr uint64_t k_max_array_elements = uint64_t{1} << 24;
 
 // Smallest encodings, used to reject counts that cannot fit in the bytes left.
 constexpr uint64_t k_min_kv_bytes     = 8 + 4 + 1;         // empty key, type, one-byte value
@@ -116,6 +119,8 @@ public:
 
     value read_value(value_type type, const std::string & where, int depth);
 
+    uint64_t array_elements = 0; // over the whole file, checked against k_max_array_elements
+
     void check_count(uint64_t count, uint64_t min_each, const char * what, std::string_view where) const {
         if (min_each != 0 && count > remaining() / min_each) {
             fail(std::string(where) + (where.empty() ? "" : ": ") + what + " " + std::to_string(count) +
@@ -167,6 +172,11 @@ value parser::read_value(value_type type, const std::string & where, int depth) 
             arr.element_type = static_cast<value_type>(raw_type);
             const auto count = read<uint64_t>("array count", where);
             check_count(count, min_value_bytes(arr.element_type), "array count", where);
+            if (count > k_max_array_elements - array_elements) {
+                fail(where + ": array count " + std::to_string(count) + " takes the metadata past " +
+                     std::to_string(k_max_array_elements) + " array elements in total (a limit that bounds memory use)");
+            }
+            array_elements += count;
             arr.elements.reserve(static_cast<size_t>(count));
             for (uint64_t i = 0; i < count; ++i) {
                 arr.elements.push_back(read_value(arr.element_type, where, depth + 1));
