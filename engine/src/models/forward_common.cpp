@@ -1,0 +1,70 @@
+// Pieces every family's forward shares: cancellation, the KV cache write, attention over a layer's
+// cache, residual adds, and the final norm + output projection.
+#include <cstring>
+
+#include "models/model_impl.h"
+#include "v4/error.h"
+
+namespace v4::detail {
+
+void check_cancel(const forward_args & a) {
+    if (a.cancel != nullptr && a.cancel->load(std::memory_order_relaxed)) {
+        throw Error(ErrorCode::cancelled, "evaluation cancelled");
+    }
+}
+
+static size_t layer_offset(const model_impl & m, const forward_args & a, int il) {
+    return static_cast<size_t>(il) * static_cast<size_t>(a.n_ctx) * m.hp.kv_dim();
+}
+
+void store_kv(const model_impl & m, const forward_args & a, int il, const float * k, const float * v) {
+    const size_t kv_dim = m.hp.kv_dim();
+    const size_t off = layer_offset(m, a, il) + static_cast<size_t>(a.pos0) * kv_dim;
+    const size_t n = a.tokens.size() * kv_dim;
+    std::memcpy(a.k_cache + off, k, n * sizeof(float));
+    std::memcpy(a.v_cache + off, v, n * sizeof(float));
+}
+
+void attend(const model_impl & m, const forward_args & a, int il, const float * q, float * out, int window,
+            float scale) {
+    const hparams & hp = m.hp;
+    attention_args  args;
+    args.q = q;
+    args.k_cache = a.k_cache + layer_offset(m, a, il);
+    args.v_cache = a.v_cache + layer_offset(m, a, il);
+    args.out = out;
+    args.n_tokens = static_cast<int>(a.tokens.size());
+    args.pos0 = a.pos0;
+    args.n_head = static_cast<int>(hp.n_head);
+    args.n_head_kv = static_cast<int>(hp.n_head_kv);
+    args.head_dim = static_cast<int>(hp.head_dim);
+    args.kv_stride = static_cast<int>(hp.kv_dim());
+    args.window = window;
+    args.scale = scale;
+    a.be->attention(args);
+}
+
+void add_inplace(float * x, const float * y, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+        x[i] += y[i];
+    }
+}
+
+void add_bias(float * x, const std::vector<float> & b, int n_rows) {
+    const size_t n = b.size();
+    for (int r = 0; r < n_rows; ++r) {
+        add_inplace(x + static_cast<size_t>(r) * n, b.data(), n);
+    }
+}
+
+void compute_logits(const model_impl & m, const forward_args & a, const float * x) {
+    const int    n_tokens = static_cast<int>(a.tokens.size());
+    const int    n_out = a.all_logits ? n_tokens : 1;
+    const size_t n_embd = m.hp.n_embd;
+    const float * rows = x + static_cast<size_t>(n_tokens - n_out) * n_embd; // [n_out][n_embd]
+    std::vector<float> normed(static_cast<size_t>(n_out) * n_embd);
+    a.be->rms_norm(rows, m.output_norm.data(), n_out, static_cast<int>(n_embd), m.hp.rms_eps, normed.data());
+    a.be->matmul(m.output, normed.data(), n_out, a.logits); // [n_out][n_vocab]
+}
+
+} // namespace v4::detail

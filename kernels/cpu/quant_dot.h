@@ -1,0 +1,39 @@
+// Dot products of one weight row (in its GGUF block format) with one activation row, the inner
+// loop of every CPU matmul. Activations are quantized once per matmul to the format the weight
+// type pairs with (as ggml's vec_dot_type): Q8_0 for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/MXFP4, Q8_K for the
+// K-quants, f32 (no quantization) for F32/F16/BF16.
+//
+// find_dot_kernel() picks the fastest variant the CPU supports (AVX2+FMA+F16C, else scalar);
+// find_dot_kernel_scalar() returns the scalar twin, which dequantizes both sides with
+// kernels/reference and multiplies in float: the fallback and the test reference.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace v4::kernels::cpu {
+
+enum class act_format { f32, q8_0, q8_k };
+
+// Returns sum_i w[i] * a[i] over n elements (n a multiple of the weight's block size).
+using vec_dot_fn = float (*)(int64_t n, const void * w, const void * a);
+
+struct dot_kernel {
+    act_format  act;
+    vec_dot_fn  dot;
+    const char * isa; // "avx2", "scalar"
+};
+
+// Keyed by ggml type number; nullptr when the type has no kernel.
+const dot_kernel * find_dot_kernel(uint32_t ggml_type);
+const dot_kernel * find_dot_kernel_scalar(uint32_t ggml_type);
+// Dequantized weights times f32 activations (no activation quantization): slow; for measuring
+// how much of a difference to a float reference comes from the int8 activations.
+const dot_kernel * find_dot_kernel_exact(uint32_t ggml_type);
+
+// Bytes of one activation row of n elements in `format`.
+size_t act_row_bytes(act_format format, int64_t n);
+// Converts one f32 row into `format` (a plain copy for f32).
+void   quantize_act_row(act_format format, const float * x, void * dst, int64_t n);
+
+} // namespace v4::kernels::cpu
