@@ -19,31 +19,55 @@ bool is_space_run(std::string_view token) {
     return !token.empty() && token.find_first_not_of(' ') == std::string_view::npos;
 }
 
+flat_token_map::flat_token_map(const std::vector<std::string> & keys) : m_keys(&keys) {
+    size_t cap = 16;
+    while (cap < keys.size() * 2) {
+        cap *= 2;
+    }
+    m_slots.resize(cap);
+    m_mask = cap - 1;
+    for (size_t i = 0; i < keys.size(); ++i) {
+        const uint64_t h = std::hash<std::string_view>{}(keys[i]);
+        for (uint64_t p = h & m_mask;; p = (p + 1) & m_mask) {
+            slot & s = m_slots[p];
+            if (s.id < 0 || (s.hash == h && keys[s.id] == keys[i])) {
+                s = {h, static_cast<int32_t>(i)};
+                break;
+            }
+        }
+    }
+}
+
+int32_t flat_token_map::find(std::string_view text) const {
+    const uint64_t h = std::hash<std::string_view>{}(text);
+    for (uint64_t p = h & m_mask;; p = (p + 1) & m_mask) {
+        const slot & s = m_slots[p];
+        if (s.id < 0) {
+            return -1;
+        }
+        if (s.hash == h && (*m_keys)[s.id] == text) {
+            return s.id;
+        }
+    }
+}
+
 namespace {
 
 constexpr std::string_view k_space_mark = "\xE2\x96\x81"; // U+2581
 
 class spm_model final : public model_i {
 public:
-    explicit spm_model(const tokenizer_vocab & v) : m_add_space_prefix(v.add_space_prefix.value_or(true)) {
+    explicit spm_model(const tokenizer_vocab & v)
+        : m_add_space_prefix(v.add_space_prefix.value_or(true)), m_keys(lookup_keys(v.tokens)), m_lookup(m_keys) {
         const size_t n       = v.tokens.size();
         const bool   by_rank = v.architecture.rfind("gemma", 0) == 0;
         m_score.resize(n);
         m_chars.resize(n);
         m_pieces.resize(n);
-        m_lookup.reserve(n * 2);
         for (size_t i = 0; i < n; ++i) {
-            std::string key = v.tokens[i];
-            if (is_space_run(key)) {
-                std::string marks;
-                for (size_t k = 0; k < key.size(); ++k) {
-                    marks += k_space_mark;
-                }
-                key = std::move(marks);
-            }
+            const std::string & key = m_keys[i];
             m_score[i] = by_rank ? -static_cast<float>(i) : v.scores[i];
             m_chars[i] = static_cast<int32_t>(utf8_length(key));
-            m_lookup[key] = static_cast<int32_t>(i); // a later duplicate wins, as in the reference's dict
 
             // Piece: U+2581 -> space, <0xXX> byte tokens -> that byte.
             const std::string & t = v.tokens[i];
@@ -68,8 +92,7 @@ public:
         char name[8];
         for (int b = 0; b < 256; ++b) {
             std::snprintf(name, sizeof(name), "<0x%02X>", b);
-            const auto it = m_lookup.find(std::string_view(name));
-            m_byte_token[b] = it == m_lookup.end() ? -1 : it->second;
+            m_byte_token[b] = m_lookup.find(name);
         }
         m_unk = v.unk_id ? static_cast<int32_t>(*v.unk_id) : -1;
     }
@@ -99,9 +122,9 @@ public:
         sym.reserve(norm.size());
         for (size_t pos = 0; pos < norm.size();) {
             const utf8_unit u  = utf8_next(norm, pos); // input was sanitized: always valid
-            const auto      it = m_lookup.find(std::string_view(norm).substr(pos, u.length));
-            if (it != m_lookup.end()) {
-                sym.push_back({it->second, static_cast<uint32_t>(pos), static_cast<uint32_t>(u.length), 1, false});
+            const int32_t   id = m_lookup.find(std::string_view(norm).substr(pos, u.length));
+            if (id >= 0) {
+                sym.push_back({id, static_cast<uint32_t>(pos), static_cast<uint32_t>(u.length), 1, false});
             } else {
                 for (int k = 0; k < u.length; ++k) {
                     const int32_t b = m_byte_token[static_cast<uint8_t>(norm[pos + k])];
@@ -130,11 +153,11 @@ public:
             if (a.frozen || b.frozen) {
                 return;
             }
-            const auto it = m_lookup.find(std::string_view(norm).substr(a.start, a.len + b.len));
-            if (it == m_lookup.end()) {
+            const int32_t t = m_lookup.find(std::string_view(norm).substr(a.start, a.len + b.len));
+            if (t < 0) {
                 return;
             }
-            queue.push({m_score[it->second], a.chars, b.chars, it->second, l, a.len, b.len});
+            queue.push({m_score[t], a.chars, b.chars, t, l, a.len, b.len});
         };
         for (int i = 0; i + 1 < n; ++i) {
             try_pair(i);
@@ -189,8 +212,24 @@ private:
         }
     };
 
+    // The text each token is looked up by: its own, except that a run of spaces is spelled with U+2581.
+    static std::vector<std::string> lookup_keys(const std::vector<std::string> & tokens) {
+        std::vector<std::string> keys(tokens);
+        for (std::string & k : keys) {
+            if (is_space_run(k)) {
+                std::string marks;
+                for (size_t i = 0; i < k.size(); ++i) {
+                    marks += k_space_mark;
+                }
+                k = std::move(marks);
+            }
+        }
+        return keys;
+    }
+
     bool                     m_add_space_prefix;
-    token_map                m_lookup;
+    std::vector<std::string> m_keys;
+    flat_token_map           m_lookup; // a later duplicate wins, as in the reference's dict
     std::vector<float>       m_score;
     std::vector<int32_t>     m_chars;
     std::vector<std::string> m_pieces;

@@ -19,6 +19,24 @@ struct string_hash {
 };
 using token_map = std::unordered_map<std::string, int32_t, string_hash, std::equal_to<>>;
 
+// Open-addressing text -> id table for the hot lookups of the merge loops: one probe sequence over a
+// flat array of (hash, id), comparing text only on a full hash match. Keys live in the caller's vector.
+class flat_token_map {
+public:
+    // keys[i] is the text of id i; a later duplicate wins (as in the reference's Python dict).
+    explicit flat_token_map(const std::vector<std::string> & keys);
+    int32_t find(std::string_view text) const; // -1 when absent
+
+private:
+    struct slot {
+        uint64_t hash = 0;
+        int32_t  id   = -1;
+    };
+    const std::vector<std::string> * m_keys;
+    std::vector<slot>                m_slots;
+    uint64_t                         m_mask = 0;
+};
+
 // A tokenization model: turns one fragment of plain text (no added tokens in it) into ids, and says
 // what bytes each token stands for.
 class model_i {
