@@ -77,7 +77,7 @@ private:
         const QJsonArray    cases = readJson(v4test::fixturePath(QStringLiteral("tokenizer/") + expectedName))
                                      .object().value(QStringLiteral("cases")).toArray();
         QCOMPARE(static_cast<size_t>(cases.size()), m_strings.size());
-        int idsOk = 0, roundTrips = 0, hfRoundTrips = 0, streamOk = 0, failures = 0;
+        int idsOk = 0, roundTrips = 0, hfRoundTrips = 0, streamOk = 0, failures = 0, lostRoundTrips = 0;
         for (qsizetype i = 0; i < cases.size(); ++i) {
             const std::string & s = m_strings[i];
             const QJsonObject   c = cases[i].toObject();
@@ -98,6 +98,7 @@ private:
             const std::string decoded = tok.decode(special);
             roundTrips += decoded == s;
             if (hfRt && decoded != s) {
+                ++lostRoundTrips;
                 qWarning().noquote() << vocabName << "case" << i << "does not round-trip although HF does";
             }
             v4::utf8_stream stream(tok);
@@ -113,7 +114,7 @@ private:
         qInfo().noquote() << vocabName << ":" << idsOk << "/" << cases.size() << "strings match HF;" << roundTrips
                           << "round-trip (HF:" << hfRoundTrips << ");" << streamOk << "stream == decode";
         QCOMPARE(idsOk, static_cast<int>(cases.size()));
-        QVERIFY(roundTrips >= hfRoundTrips);
+        QCOMPARE(lostRoundTrips, 0);
         QCOMPARE(streamOk, static_cast<int>(cases.size()));
     }
 
@@ -247,6 +248,14 @@ private slots:
                               << "ms CPU";
             QVERIFY(!ids.empty());
             QVERIFY2(ms < 1000, qPrintable(QStringLiteral("took %1 ms").arg(ms)));
+        }
+        // Pathological runs: one regex match (or one SentencePiece word) a megabyte long.
+        for (const std::string & run : {std::string(1u << 20, ' '), std::string(1u << 20, 'a'), std::string(1u << 19, '\n')}) {
+            for (const v4::tokenizer * t : {&tok, &ds}) {
+                const auto ids = t->encode(run, false, true);
+                QVERIFY(!ids.empty());
+                QCOMPARE(t->decode(ids), run);
+            }
         }
     }
 

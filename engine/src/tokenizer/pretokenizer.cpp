@@ -83,9 +83,20 @@ void pretokenizer::split(std::string_view text, std::vector<std::string_view> & 
     const auto * subject = reinterpret_cast<PCRE2_SPTR>(text.data());
     size_t       pos = 0, gap_start = 0;
     while (pos < text.size()) {
-        const int rc = pcre2_match(m_impl->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, md, nullptr);
+        int rc = pcre2_match(m_impl->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, md, nullptr);
+        if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) {
+            // The JIT's fixed stack can run out on long runs (a megabyte of spaces); the interpreter
+            // keeps its backtracking state on the heap.
+            rc = pcre2_match(m_impl->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md, nullptr);
+        }
+        if (rc == PCRE2_ERROR_NOMATCH) {
+            break; // the rest is one gap
+        }
         if (rc < 0) {
-            break; // no further match (PCRE2_ERROR_NOMATCH); the rest is one gap
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(rc, msg, sizeof(msg));
+            throw Error(ErrorCode::internal, std::string("tokenizer: pre-tokenizer regex failed at byte ") +
+                                                 std::to_string(pos) + ": " + reinterpret_cast<const char *>(msg));
         }
         const PCRE2_SIZE * ov = pcre2_get_ovector_pointer(md);
         if (ov[1] == ov[0]) { // an empty match: step over one character
