@@ -81,6 +81,72 @@ QString ftsQuery(const QString & text) {
     return terms.join(QLatin1Char(' '));
 }
 
+// Lower case, accents removed (NFKD minus combining marks), letters and digits only: close enough
+// to FTS5's unicode61 remove_diacritics tokenizer to find the words it matched.
+QString fold(const QString & word) {
+    QString out;
+    for (QChar c : word.normalized(QString::NormalizationForm_KD)) {
+        if (c.isLetterOrNumber()) {
+            out += c.toCaseFolded();
+        }
+    }
+    return out;
+}
+
+QStringList foldedTerms(const QString & text) {
+    // FTS5 splits "a*b" or "NEAR(x" into separate tokens too.
+    QStringList terms;
+    QString     word;
+    for (QChar c : text + QLatin1Char(' ')) {
+        if (c.isLetterOrNumber() || c.category() == QChar::Mark_NonSpacing) {
+            word += c;
+        } else if (!word.isEmpty()) {
+            if (const QString f = fold(word); !f.isEmpty()) {
+                terms << f;
+            }
+            word.clear();
+        }
+    }
+    return terms;
+}
+
+// About a dozen words around the first match, matched words wrapped in [ and ].
+QString makeSnippet(const QString & content, const QStringList & terms) {
+    const QStringList words   = content.simplified().split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    const auto        matches = [&](const QString & word) {
+        const QString f = fold(word);
+        return !f.isEmpty() && std::any_of(terms.cbegin(), terms.cend(), [&](const QString & t) { return f.startsWith(t); });
+    };
+    qsizetype first = 0;
+    while (first < words.size() && !matches(words[first])) {
+        ++first;
+    }
+    if (first == words.size()) {
+        first = 0;
+    }
+    const qsizetype begin = std::max<qsizetype>(0, first - 4);
+    const qsizetype end   = std::min<qsizetype>(words.size(), begin + 12);
+    QStringList     out;
+    for (qsizetype i = begin; i < end; ++i) {
+        if (!matches(words[i])) {
+            out << words[i];
+            continue;
+        }
+        // Keep punctuation outside the brackets: "(Boots," -> "([Boots],"
+        const QString & w = words[i];
+        qsizetype       a = 0, b = w.size();
+        while (a < b && !w[a].isLetterOrNumber()) {
+            ++a;
+        }
+        while (b > a && !w[b - 1].isLetterOrNumber()) {
+            --b;
+        }
+        out << w.left(a) + QLatin1Char('[') + w.mid(a, b - a) + QLatin1Char(']') + w.mid(b);
+    }
+    return (begin > 0 ? QStringLiteral("… ") : QString()) + out.join(QLatin1Char(' ')) +
+           (end < words.size() ? QStringLiteral(" …") : QString());
+}
+
 } // namespace
 
 QString messageStatusName(MessageStatus status) {
@@ -336,24 +402,37 @@ Expected<QVector<SearchHit>> ConversationStore::search(const QString & text, int
         hits.append(hit);
     }
 
-    // Snippets only for what is shown.
-    auto snippet = m_db.prepare(QStringLiteral(
-        "SELECT snippet(messages_fts, 0, '[', ']', '…', 12) FROM messages_fts WHERE messages_fts MATCH ?1 AND rowid = ?2"));
-    if (!snippet) {
-        return snippet.error();
+    // Snippets only for what is shown, cut from the text here: FTS5's snippet() would re-run the
+    // MATCH per row, which costs milliseconds each for common words (see docs/notes-storage.md).
+    if (hits.isEmpty()) {
+        return hits;
     }
-    for (SearchHit & hit : hits) {
-        if (hit.messageId == 0) {
-            continue;
+    QStringList wanted;
+    for (const SearchHit & hit : hits) {
+        if (hit.messageId != 0) {
+            wanted << QString::number(hit.messageId);
         }
-        snippet->reset();
-        snippet->bind(1, query).bind(2, hit.messageId);
-        auto row = snippet->step();
-        if (!row) {
-            return row.error();
+    }
+    if (!wanted.isEmpty()) {
+        auto texts = m_db.prepare(
+            QStringLiteral("SELECT id, content FROM messages WHERE id IN (%1)").arg(wanted.join(QLatin1Char(','))));
+        if (!texts) {
+            return texts.error();
         }
-        if (row.value()) {
-            hit.snippet = snippet->text(0);
+        QHash<qint64, QString> snippets;
+        const QStringList      terms = foldedTerms(text);
+        for (;;) {
+            auto row = texts->step();
+            if (!row) {
+                return row.error();
+            }
+            if (!row.value()) {
+                break;
+            }
+            snippets.insert(texts->int64(0), makeSnippet(texts->text(1), terms));
+        }
+        for (SearchHit & hit : hits) {
+            hit.snippet = snippets.value(hit.messageId);
         }
     }
     return hits;

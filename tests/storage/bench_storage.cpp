@@ -144,6 +144,9 @@ int main(int argc, char ** argv) {
         clock.start();
         auto hits = store.search(q);
         times << clock.nsecsElapsed() / 1e6;
+        if (qEnvironmentVariableIsSet("V4_BENCH_VERBOSE")) {
+            std::printf("  %-16s %7.2f ms\n", qPrintable(q), times.back());
+        }
         if (!hits) {
             std::fprintf(stderr, "search %s: %s\n", qPrintable(q), qPrintable(hits.error().message));
             return 1;
