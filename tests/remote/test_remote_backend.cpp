@@ -281,7 +281,7 @@ private slots:
         // Headers at once, then the body one byte every 50 ms; inactivity timeout 400 ms.
         Script script;
         script.steps.append(Step{httpHead(200, "text/event-stream")});
-        script.steps.append(Step{"data:" + chunkJson("content", "Hi") + "\n\ndata:[DONE]\n\n", 0, 50});
+        script.steps.append(Step{R"(data:{"choices":[{"delta":{"content":"Hi"}}]})" "\n\ndata:[DONE]\n\n", 0, 50});
         m_server->enqueue(script);
         RemoteSettings s = settings();
         s.inactivityTimeoutMs = 400;
