@@ -318,6 +318,16 @@ StorageError Database::errorFromCode(int rc, const QString & context) const {
 }
 
 Expected<std::unique_ptr<Database>> Database::open(const QString & path, const OpenOptions & options) {
+    // SQLite would quietly open a write-protected file read-only (and a WAL file then fails later
+    // with a vaguer error); say what is wrong up front. The folder must take the -wal/-shm files.
+    const QFileInfo file(path);
+    const QFileInfo folder(file.absolutePath());
+    if ((file.exists() && !file.isWritable()) || (folder.exists() && !folder.isWritable())) {
+        return StorageError{StorageError::Kind::ReadOnly, SQLITE_READONLY,
+                            QStringLiteral("The conversation database “%1” cannot be written: the file or its folder "
+                                           "is read-only. Check their permissions.")
+                                .arg(describe(path))};
+    }
     sqlite3 *  raw   = nullptr;
     const int  flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     const int  rc    = sqlite3_open_v2(QFile::encodeName(path).constData(), &raw, flags, nullptr);

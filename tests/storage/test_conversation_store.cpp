@@ -523,6 +523,20 @@ private slots:
         QCOMPARE(fileHash(path), hash); // untouched
     }
 
+    void readOnlyFileIsReported() {
+        const QString path = freshPath();
+        QVERIFY(openOrFail(path));
+        QVERIFY(QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::ReadUser));
+        if (QFileInfo(path).isWritable()) {
+            QSKIP("running as root: permissions are not enforced");
+        }
+        auto db = Database::open(path);
+        QVERIFY(!db);
+        QCOMPARE(db.error().kind, StorageError::Kind::ReadOnly);
+        QVERIFY(QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        QVERIFY(openOrFail(path));
+    }
+
     void garbageFileIsNotADatabase() {
         const QString path = freshPath();
         QFile         f(path);
