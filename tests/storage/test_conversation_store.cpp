@@ -98,6 +98,15 @@ private slots:
         QVERIFY(!db->recoveredFromUncleanShutdown());
         db.reset();
         QVERIFY(!QFileInfo::exists(Database::markerPath(path))); // clean close
+
+        // An existing empty (0-byte) file is a valid empty database: migrated from version 0.
+        const QString empty = freshPath();
+        QFile         f(empty);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.close();
+        auto fromEmpty = openOrFail(empty);
+        QVERIFY(fromEmpty);
+        QCOMPARE(fromEmpty->schemaVersion(), Database::latestVersion());
     }
 
     void crud() {
