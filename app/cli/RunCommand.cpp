@@ -18,6 +18,7 @@ int runCommand(const QStringList & args) {
     parser.addOptions({
         {{QStringLiteral("p"), QStringLiteral("prompt")}, QStringLiteral("The prompt; '-' reads it from stdin."), QStringLiteral("TEXT")},
         {QStringLiteral("raw"), QStringLiteral("Feed the prompt as is, without the chat template.")},
+        {QStringLiteral("verbose-prompt"), QStringLiteral("Print the prompt's tokens (id and text) to stderr.")},
     });
     addGenerationOptions(parser, 512);
     addSamplingOptions(parser);
@@ -61,10 +62,21 @@ int runCommand(const QStringList & args) {
         writeOut(text);
     };
 
+    auto showTokens = [&](const std::vector<int32_t> & tokens) {
+        if (!parser.isSet(QStringLiteral("verbose-prompt"))) {
+            return;
+        }
+        std::fprintf(stderr, "prompt: %zu tokens\n", tokens.size());
+        for (const int32_t id : tokens) {
+            std::fprintf(stderr, "%8d -> '%s'\n", id, chat->get_tokenizer().token_to_piece(id).c_str());
+        }
+    };
+
     ReplyStats stats;
     if (raw) {
         v4::sampler                sampler(sampling);
         const std::vector<int32_t> tokens = encodePrompt(chat->get_tokenizer(), prompt, /*templated=*/false);
+        showTokens(tokens);
         stats = generateReply(chat->get_session(), chat->get_tokenizer(), sampler, tokens, gp, print);
     } else {
         v4::chat_request request;
@@ -80,6 +92,7 @@ int runCommand(const QStringList & args) {
             std::fprintf(stderr, "--- prompt (%s template) ---\n%s\n---\n",
                          chat->template_is_builtin() ? "built-in" : "the file's", chat->render_prompt(request).c_str());
         }
+        showTokens(chat->tokenize_prompt(chat->render_prompt(request)));
         stats = statsOf(chat->generate(request, print, interruptFlag()));
     }
     if (last != "\n") {

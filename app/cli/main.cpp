@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <string>
 
 #include "CliCommon.h"
 #include "Commands.h"
@@ -42,6 +43,16 @@ void printUsage(std::FILE * out) {
                  "Run 'v4 <command> --help' for the options of a command.\n"
                  "Without -m, commands use the default model (%s).\n",
                  qPrintable(v4cli::defaultModelPath()));
+}
+
+// Engine messages often start with "<stage>: <path>: "; the line already names the file once.
+std::string withoutPathPrefix(const std::string & message, const std::string & path) {
+    const std::string needle = path + ": ";
+    const size_t      at     = message.find(needle);
+    if (at != std::string::npos && at <= 16 && message.find(' ') >= at - (at > 0 ? 1 : 0)) {
+        return message.substr(at + needle.size());
+    }
+    return message;
 }
 
 const Command * findCommand(const QString & name) {
@@ -106,7 +117,7 @@ int main(int argc, char ** argv) {
         std::fprintf(stderr, "v4 %s: %s\n", command->name, e.what());
         return v4cli::k_exit_usage;
     } catch (const v4cli::FileError & e) {
-        std::fprintf(stderr, "v4: %s: %s\n", e.path().c_str(), e.what());
+        std::fprintf(stderr, "v4: %s: %s\n", e.path().c_str(), withoutPathPrefix(e.what(), e.path()).c_str());
         return e.code() == v4::ErrorCode::cancelled ? v4cli::k_exit_interrupted : v4cli::k_exit_error;
     } catch (const v4::Error & e) {
         if (e.code() == v4::ErrorCode::cancelled) {
