@@ -120,65 +120,121 @@ std::span<float> sampler::prepare(std::span<const float> logits) {
 }
 
 void sampler::filter(std::span<const float> work) {
-    const size_t n = work.size();
-    m_cand.clear();
-    m_cand.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-        if (allowed(work[i])) {
-            m_cand.push_back({static_cast<int32_t>(i), work[i], 0.0f});
-        }
-    }
-    if (m_cand.empty()) {
-        throw Error(ErrorCode::invalid_argument, "sampler: every token is banned (all logits are -inf or NaN)");
-    }
-    bool sorted = false;
-
-    // top-k: O(n) selection plus a sort of the k survivors.
+    const size_t  n = work.size();
     const int32_t k = m_params.top_k;
-    if (k > 0 && static_cast<size_t>(k) < m_cand.size()) {
-        std::nth_element(m_cand.begin(), m_cand.begin() + k, m_cand.end(), better);
-        m_cand.resize(k);
-        std::sort(m_cand.begin(), m_cand.end(), better);
-        sorted = true;
-    }
+    m_cand.clear();
+    bool   sorted    = false;
+    float  max_logit = -std::numeric_limits<float>::infinity();
+    double z         = 0.0; // untempered softmax normaliser over the top-k survivors (all tokens without top-k)
 
-    // Untempered softmax normaliser over what is left.
-    float max_logit = m_cand.front().logit;
-    if (!sorted) {
-        for (const auto & c : m_cand) {
-            max_logit = std::max(max_logit, c.logit);
-        }
-    }
-    double z = 0.0;
-    for (const auto & c : m_cand) {
-        z += std::exp(static_cast<double>(c.logit) - max_logit);
-    }
-
-    // top-p: the smallest head (by probability) whose mass reaches top_p. Without top-k the
-    // candidates are unsorted, so sort the head in growing chunks until the mass is reached.
-    if (m_params.top_p < 1.0f && m_cand.size() > 1) {
-        const size_t n_cand = m_cand.size();
-        size_t       done   = 0;
-        size_t       want   = sorted ? n_cand : std::min<size_t>(n_cand, 64);
-        size_t       cut    = n_cand;
-        double       cum    = 0.0;
-        for (;;) {
-            if (!sorted) {
-                std::partial_sort(m_cand.begin() + done, m_cand.begin() + want, m_cand.end(), better);
+    if (k > 0 && static_cast<size_t>(k) < n) {
+        // top-k in one pass: a heap of the k best so far, its worst on top. Most tokens lose a
+        // single comparison against the heap's worst, so this costs little more than reading.
+        m_cand.reserve(k);
+        for (size_t i = 0; i < n; ++i) {
+            const float l = work[i];
+            if (!allowed(l)) {
+                continue;
             }
-            for (size_t i = done; i < want && cut == n_cand; ++i) {
-                cum += std::exp(static_cast<double>(m_cand[i].logit) - max_logit) / z;
-                if (cum >= m_params.top_p) {
-                    cut = i + 1;
+            const token_prob t {static_cast<int32_t>(i), l, 0.0f};
+            if (m_cand.size() < static_cast<size_t>(k)) {
+                m_cand.push_back(t);
+                if (m_cand.size() == static_cast<size_t>(k)) {
+                    std::make_heap(m_cand.begin(), m_cand.end(), better);
+                }
+            } else if (l >= m_cand.front().logit && better(t, m_cand.front())) {
+                std::pop_heap(m_cand.begin(), m_cand.end(), better);
+                m_cand.back() = t;
+                std::push_heap(m_cand.begin(), m_cand.end(), better);
+            }
+        }
+        if (m_cand.empty()) {
+            throw Error(ErrorCode::invalid_argument, "sampler: every token is banned (all logits are -inf or NaN)");
+        }
+        std::sort(m_cand.begin(), m_cand.end(), better);
+        sorted    = true;
+        max_logit = m_cand.front().logit;
+        for (const auto & c : m_cand) {
+            z += std::exp(static_cast<double>(c.logit) - max_logit);
+        }
+    } else {
+        size_t n_allowed = 0;
+        for (size_t i = 0; i < n; ++i) {
+            if (allowed(work[i])) {
+                max_logit = std::max(max_logit, work[i]);
+                ++n_allowed;
+            }
+        }
+        if (n_allowed == 0) {
+            throw Error(ErrorCode::invalid_argument, "sampler: every token is banned (all logits are -inf or NaN)");
+        }
+        if (m_params.top_p < 1.0f) { // only top-p needs the normaliser here
+            for (size_t i = 0; i < n; ++i) {
+                if (allowed(work[i])) {
+                    z += std::exp(work[i] - max_logit); // float exp: each term is in (0, 1]
                 }
             }
-            done = want;
-            if (cut != n_cand || want == n_cand) {
+        }
+        // Skip tokens that cannot survive, before anything is sorted:
+        //  - min-p keeps p >= min_p * p_max, i.e. logit >= max_logit + log(min_p);
+        //  - top-p never reaches a token with p < (1 - top_p) / n: all such tokens together hold
+        //    less than 1 - top_p, so the others alone already reach top_p.
+        double threshold = -std::numeric_limits<double>::infinity();
+        if (m_params.min_p > 0.0f) {
+            threshold = max_logit + std::log(static_cast<double>(m_params.min_p));
+        }
+        if (m_params.top_p < 1.0f) {
+            const double floor_p = (1.0 - m_params.top_p) / static_cast<double>(n_allowed);
+            threshold            = std::max(threshold, max_logit + std::log(z) + std::log(floor_p));
+        }
+        m_cand.reserve(std::isinf(threshold) ? n_allowed : 1024);
+        for (size_t i = 0; i < n; ++i) {
+            if (allowed(work[i]) && work[i] >= threshold) {
+                m_cand.push_back({static_cast<int32_t>(i), work[i], 0.0f});
+            }
+        }
+        if (m_cand.empty()) { // rounding: keep at least the best token
+            const auto best = std::max_element(work.begin(), work.end(), [](float a, float b) {
+                return allowed(a) ? allowed(b) && a < b : allowed(b);
+            });
+            m_cand.push_back({static_cast<int32_t>(best - work.begin()), *best, 0.0f});
+        }
+    }
+
+    // top-p: the smallest head (by probability) whose mass reaches top_p. Sorted candidates
+    // (after top-k) are scanned; unsorted ones are narrowed by quickselect on the mass, O(n)
+    // expected, so a wide nucleus over a large vocabulary never needs a full sort.
+    if (m_params.top_p < 1.0f && m_cand.size() > 1) {
+        auto weight = [&](const token_prob & c) { return std::exp(static_cast<double>(c.logit) - max_logit); };
+        double need = static_cast<double>(m_params.top_p) * z; // unnormalised mass still to cover
+        size_t lo   = 0;
+        size_t hi   = m_cand.size();
+        if (!sorted) {
+            while (hi - lo > 64) {
+                const size_t mid = lo + (hi - lo) / 2;
+                std::nth_element(m_cand.begin() + lo, m_cand.begin() + mid, m_cand.begin() + hi, better);
+                double mass = 0.0; // of [lo, mid): the better half
+                for (size_t i = lo; i < mid; ++i) {
+                    mass += weight(m_cand[i]);
+                }
+                if (mass >= need) {
+                    hi = mid; // the nucleus ends inside the better half
+                } else {
+                    need -= mass;
+                    lo = mid;
+                }
+            }
+            std::sort(m_cand.begin() + lo, m_cand.begin() + hi, better);
+        }
+        size_t cut = hi;
+        for (size_t i = lo; i < hi; ++i) {
+            need -= weight(m_cand[i]);
+            if (need <= 0.0) {
+                cut = i + 1;
                 break;
             }
-            want = std::min(n_cand, want * 4);
         }
-        m_cand.resize(cut); // [0, cut) is sorted now: cut <= done
+        m_cand.resize(cut); // the best `cut` candidates (sorted only when they were before)
     }
 
     // min-p: keep p >= min_p * p_max, i.e. logit >= max_logit + log(min_p).
