@@ -226,7 +226,7 @@ void TestChatTemplate::expressions_data() {
         "a b|['a', 'b', '', 'c']|['x', 'y']|TrueTrue|x\n|c ab|Hello There");
     row("dict_methods", "{% set d = {'a': 1, 'b': 2} %}{{ d.get('a') }}{{ d.get('z', 9) }}{{ d.get('z') }}"
                         "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}{{ d.keys() | list }}{{ d | items | list }}",
-        "19Nonea=1;b=2;['a', 'b'][['a', 1], ['b', 2]]");
+        "19Nonea=1;b=2;['a', 'b'][('a', 1), ('b', 2)]");
     row("tests", "{{ x is defined }}{{ x is undefined }}{{ none is none }}{{ 'a' is string }}{{ {} is mapping }}"
                  "{{ [] is iterable }}{{ 1 is number }}{{ [] is sequence }}{{ true is true }}{{ 0 is false }}"
                  "{{ 3 is odd }}{{ 4 is divisibleby 2 }}{{ 'a' is not none }}",

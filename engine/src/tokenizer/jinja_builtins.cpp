@@ -391,7 +391,7 @@ value apply_filter(evaluator & ev, const expr & at, const std::string & name, co
         value_list out;
         if (subject.is_dict()) {
             for (const auto & [k, v] : subject.dict().entries) {
-                out.push_back(value::make_list({value(k), v}));
+                out.push_back(value::make_tuple({value(k), v}));
             }
         } else if (!subject.is_undefined()) {
             fail_at(at, "items filter needs a mapping, got '" + subject.type_name() + "'");
@@ -404,7 +404,7 @@ value apply_filter(evaluator & ev, const expr & at, const std::string & name, co
         }
         value_list out;
         for (const auto & [k, v] : subject.dict().entries) {
-            out.push_back(value::make_list({value(k), v}));
+            out.push_back(value::make_tuple({value(k), v}));
         }
         sort_values(at, out, args.get(2, "reverse", value(false)).truthy(), "0");
         return value::make_list(std::move(out));
@@ -769,7 +769,7 @@ value call_method(evaluator & ev, const expr & at, const value & object, const s
         if (name == "items" || name == "keys" || name == "values") {
             value_list out;
             for (const auto & [k, v] : d.entries) {
-                out.push_back(name == "items" ? value::make_list({value(k), v}) : name == "keys" ? value(k) : v);
+                out.push_back(name == "items" ? value::make_tuple({value(k), v}) : name == "keys" ? value(k) : v);
             }
             return value::make_list(std::move(out));
         }

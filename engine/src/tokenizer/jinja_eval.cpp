@@ -625,7 +625,7 @@ value evaluator::eval(const expr & e) {
             for (const auto & a : e.args) {
                 items.push_back(eval(*a));
             }
-            return value::make_list(std::move(items));
+            return e.kind == expr_kind::tuple ? value::make_tuple(std::move(items)) : value::make_list(std::move(items));
         }
         case expr_kind::dict: {
             value d = value::make_dict();

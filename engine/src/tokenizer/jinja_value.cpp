@@ -61,6 +61,12 @@ value value::make_list(value_list items) {
     return v;
 }
 
+value value::make_tuple(value_list items) {
+    value v = make_list(std::move(items));
+    v.m_tuple = true;
+    return v;
+}
+
 value value::make_dict() {
     value v;
     v.m_kind = value_kind::dict;
@@ -104,7 +110,7 @@ std::string value::type_name() const {
         case value_kind::integer: return "int";
         case value_kind::floating: return "float";
         case value_kind::string: return "str";
-        case value_kind::list: return "list";
+        case value_kind::list: return m_tuple ? "tuple" : "list";
         case value_kind::dict: return m_dict->is_namespace ? "Namespace" : "dict";
         case value_kind::callable: return "function";
     }
@@ -207,9 +213,12 @@ std::string value::repr() const {
         case value_kind::floating: return format_python_float(m_float);
         case value_kind::string: return repr_string(m_str);
         case value_kind::list: {
-            std::string out = "[";
+            std::string out = m_tuple ? "(" : "[";
             for (size_t i = 0; i < m_list->size(); ++i) {
                 out += (i ? ", " : "") + (*m_list)[i].repr();
+            }
+            if (m_tuple) {
+                return out + (m_list->size() == 1 ? ",)" : ")");
             }
             return out + "]";
         }
@@ -336,7 +345,7 @@ bool value::equals(const value & o) const {
         const int64_t b = o.is_bool() ? o.m_bool : o.m_int;
         return a == b;
     }
-    if (m_kind != o.m_kind) {
+    if (m_kind != o.m_kind || m_tuple != o.m_tuple) {
         return false;
     }
     switch (m_kind) {

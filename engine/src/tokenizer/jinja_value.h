@@ -48,6 +48,8 @@ public:
     value(std::string s);
     value(const char * s) : value(std::string(s)) {}
     static value make_list(value_list items = {});
+    // A Python tuple: a list that prints as (a, b) and never equals a list.
+    static value make_tuple(value_list items = {});
     static value make_dict();
     static value make_namespace();
     static value make_callable(std::string name, std::function<value(call_args &)> fn);
@@ -60,7 +62,8 @@ public:
     bool is_float() const { return m_kind == value_kind::floating; }
     bool is_number() const { return is_int() || is_float(); } // Python: bool is an int too, see is_number_test
     bool is_string() const { return m_kind == value_kind::string; }
-    bool is_list() const { return m_kind == value_kind::list; }
+    bool is_list() const { return m_kind == value_kind::list; } // lists and tuples
+    bool is_tuple() const { return m_kind == value_kind::list && m_tuple; }
     bool is_dict() const { return m_kind == value_kind::dict; }
     bool is_callable() const { return m_kind == value_kind::callable; }
 
@@ -94,6 +97,7 @@ private:
     bool m_bool = false;
     int64_t m_int = 0;
     double m_float = 0.0;
+    bool m_tuple = false;
     std::string m_str;
     std::shared_ptr<value_list> m_list;
     std::shared_ptr<value_dict> m_dict;
