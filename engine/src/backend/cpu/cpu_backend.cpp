@@ -143,7 +143,8 @@ public:
     }
 
     void attention(const attention_args & a) override {
-        const int group = a.n_head / a.n_head_kv;
+        const int        group = a.n_head / a.n_head_kv;
+        const kc::vec_dot_fn dot_f32 = kc::find_dot_kernel(0)->dot; // f32 x f32, SIMD when available
         const int n_kv = a.pos0 + a.n_tokens;
         for (auto & s : m_scores) {
             s.resize(static_cast<size_t>(n_kv));
@@ -161,11 +162,7 @@ public:
             float         mx = -INFINITY;
             for (int j = k0; j <= p; ++j) {
                 const float * k = a.k_cache + static_cast<size_t>(j) * a.kv_stride + static_cast<size_t>(kvh) * a.head_dim;
-                float         dot = 0.0f;
-                for (int d = 0; d < a.head_dim; ++d) {
-                    dot += q[d] * k[d];
-                }
-                s[j] = dot * a.scale;
+                s[j] = dot_f32(a.head_dim, q, k) * a.scale;
                 mx = std::max(mx, s[j]);
             }
             float sum = 0.0f;
