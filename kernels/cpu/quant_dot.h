@@ -35,5 +35,7 @@ const dot_kernel * find_dot_kernel_exact(uint32_t ggml_type);
 size_t act_row_bytes(act_format format, int64_t n);
 // Converts one f32 row into `format` (a plain copy for f32).
 void   quantize_act_row(act_format format, const float * x, void * dst, int64_t n);
+// The inverse of quantize_act_row (exact for f32).
+void   dequantize_act_row(act_format format, const void * src, float * y, int64_t n);
 
 } // namespace v4::kernels::cpu

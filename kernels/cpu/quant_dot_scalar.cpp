@@ -121,4 +121,12 @@ void quantize_act_row(act_format format, const float * x, void * dst, int64_t n)
     }
 }
 
+void dequantize_act_row(act_format format, const void * src, float * y, int64_t n) {
+    switch (format) {
+        case act_format::f32:  std::memcpy(y, src, static_cast<size_t>(n) * sizeof(float)); break;
+        case act_format::q8_0: ref::dequantize_row(qtype::q8_0, src, y, n); break;
+        case act_format::q8_k: ref::dequantize_row(qtype::q8_k, src, y, n); break;
+    }
+}
+
 } // namespace v4::kernels::cpu

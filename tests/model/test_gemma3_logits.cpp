@@ -2,14 +2,14 @@
 // session behaviours that need a real model: decode == prefill, prefix reuse, state round trip,
 // context overflow. Skips with a message when the model file is absent.
 //
-// Thresholds: same top-1 at >= k_min_top1 of positions and mean KL <= 0.01 (KL method: see
-// logits_fixture.h, reference top-32 plus one bucket for the remaining mass). With f32 activations
-// (V4_EXACT_MATMUL=1) the engine matches transformers to KL ~1e-7 and 100% top-1; the default path
-// quantizes activations to int8 (Q8_0/Q8_K, as llama.cpp does), which flips near-ties: the
+// Thresholds: mean KL <= 0.01 (KL method: see logits_fixture.h, reference top-32 plus one bucket
+// for the remaining mass) and same top-1 at >= 99% of positions with activation_precision::accurate
+// (two-pass int8 activations; measured 100%, like the f32-activation debug path V4_EXACT_MATMUL=1).
+// The fast path quantizes activations to int8 once (Q8_0/Q8_K, as llama.cpp does), which flips
+// near-ties: the
 // positions that differ all have a reference top-2 margin below 0.3 nats. That path is chaotic at
 // the 1% level: changing only the float summation order of attention's q.k moved top-1 from 96.2%
-// to 95.1% (int8 rounding boundaries flip and cascade), hence the 94% floor here; the brief's 99%
-// target is only met by the f32-activation path today (see docs/notes-engine.md).
+// to 95.1% (int8 rounding boundaries flip and cascade), hence its 94% floor.
 #include <QFileInfo>
 #include <QTest>
 
@@ -23,7 +23,8 @@
 
 namespace {
 
-constexpr double k_min_top1 = 0.94;
+constexpr double k_min_top1_accurate = 0.99;
+constexpr double k_min_top1_fast = 0.94;
 constexpr double k_max_mean_kl = 0.01;
 
 float max_abs_diff(std::span<const float> a, std::span<const float> b) {
@@ -70,10 +71,21 @@ private slots:
               static_cast<unsigned long long>(i.n_params), i.weight_bytes / 1048576.0, i.fingerprint.c_str());
     }
 
+    void matchesTransformers_data() {
+        QTest::addColumn<int>("precision");
+        QTest::addColumn<double>("minTop1");
+        QTest::newRow("accurate") << static_cast<int>(v4::activation_precision::accurate) << k_min_top1_accurate;
+        QTest::newRow("fast") << static_cast<int>(v4::activation_precision::fast) << k_min_top1_fast;
+    }
+
     void matchesTransformers() {
         V4_REQUIRE_DEFAULT_MODEL(path);
         QVERIFY(ensureModel());
-        v4::session             s(m_model, {.n_ctx = 1024, .n_threads = 2, .n_batch = 256});
+        QFETCH(int, precision);
+        QFETCH(double, minTop1);
+        v4::session_params sp{.n_ctx = 1024, .n_threads = 2, .n_batch = 256};
+        sp.precision = static_cast<v4::activation_precision>(precision);
+        v4::session             s(m_model, sp);
         v4::prefill_options     opt;
         opt.all_logits = true;
         const v4::prefill_stats st = s.prefill(m_fx.tokens, nullptr, opt);
@@ -83,10 +95,11 @@ private slots:
             cmp.add(p, s.all_logits().subspan(size_t(p) * m_fx.n_vocab, m_fx.n_vocab));
         }
         const v4test::logits_comparison r = cmp.result();
-        qInfo("gemma3 vs transformers over %d positions: top-1 %.2f%%, mean KL %.6f, max KL %.6f (%.1f tok/s prefill "
-              "with all logits)",
-              r.n_positions, 100.0 * r.top1_agreement, r.mean_kl, r.max_kl, st.n_evaluated / st.seconds);
-        QVERIFY2(r.top1_agreement >= k_min_top1, "top-1 agreement below threshold");
+        qInfo("gemma3 (%s) vs transformers over %d positions: top-1 %.2f%%, mean KL %.7f, max KL %.7f (%.1f tok/s "
+              "prefill with all logits)",
+              QTest::currentDataTag(), r.n_positions, 100.0 * r.top1_agreement, r.mean_kl, r.max_kl,
+              st.n_evaluated / st.seconds);
+        QVERIFY2(r.top1_agreement >= minTop1, "top-1 agreement below threshold");
         QVERIFY2(r.mean_kl <= k_max_mean_kl, "mean KL above threshold");
     }
 

@@ -71,6 +71,7 @@ public:
     virtual void attention(const attention_args & args) = 0;
 };
 
-std::unique_ptr<backend> make_cpu_backend(int n_threads);
+// two_pass_activations: quantize each activation row and its rounding residual (see cpu_backend.cpp).
+std::unique_ptr<backend> make_cpu_backend(int n_threads, bool two_pass_activations);
 
 } // namespace v4::detail

@@ -34,7 +34,7 @@ struct session_impl {
             params.n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
         }
         params.n_batch = std::max<uint32_t>(1, std::min(params.n_batch, params.n_ctx));
-        be = make_cpu_backend(params.n_threads);
+        be = make_cpu_backend(params.n_threads, params.precision == activation_precision::accurate);
         const size_t cache = static_cast<size_t>(m.hp.n_layer) * params.n_ctx * m.hp.kv_dim();
         k_cache.assign(cache, 0.0f);
         v_cache.assign(cache, 0.0f);
