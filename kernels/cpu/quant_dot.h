@@ -18,10 +18,16 @@ enum class act_format { f32, q8_0, q8_k };
 // Returns sum_i w[i] * a[i] over n elements (n a multiple of the weight's block size).
 using vec_dot_fn = float (*)(int64_t n, const void * w, const void * a);
 
+// Up to 4 activation rows at once (a + r * a_stride, r < n_act) against one weight row: the
+// weight block is unpacked once and reused, which matters for prefill. Same summation order as
+// vec_dot_fn, so a row gives the same result either way.
+using vec_dot4_fn = void (*)(int64_t n, const void * w, const void * a, size_t a_stride, int n_act, float * out);
+
 struct dot_kernel {
-    act_format  act;
-    vec_dot_fn  dot;
-    const char * isa; // "avx2", "scalar"
+    act_format   act;
+    vec_dot_fn   dot;
+    const char * isa;           // "avx2", "scalar"
+    vec_dot4_fn  dot4 = nullptr; // optional
 };
 
 // Keyed by ggml type number; nullptr when the type has no kernel.

@@ -151,6 +151,16 @@ private slots:
                 QFAIL(qPrintable(QStringLiteral("%1 (%2) vs scalar: %3 vs %4, tol %5")
                                      .arg(tc.name).arg(fast->isa).arg(f).arg(s).arg(order_tol)));
             }
+            if (fast->dot4 != nullptr) { // multi-row variant: same order of operations, so exact
+                std::vector<uint8_t> three(act.size() * 3);
+                for (int r = 0; r < 3; ++r) {
+                    std::memcpy(three.data() + r * act.size(), act.data(), act.size());
+                }
+                float out[4] = {};
+                fast->dot4(n, w.data(), three.data(), act.size(), 3, out);
+                QCOMPARE(out[0], f);
+                QCOMPARE(out[2], f);
+            }
             if (std::fabs(static_cast<double>(s) - ref) > act_err * 1.001 + order_tol) {
                 QFAIL(qPrintable(QStringLiteral("%1 scalar vs reference: %2 vs %3, bound %4")
                                      .arg(tc.name).arg(s).arg(ref).arg(act_err + order_tol)));

@@ -97,6 +97,45 @@ float dot_q5_0(int64_t n, const void * w, const void * a) {
     return hsum(acc);
 }
 
+// Multi-row variants: the weight block is unpacked once for up to 4 activation rows.
+struct unpack_q8_0 {
+    using block = block_q8_0;
+    static __m256i q(const block & b) { return _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b.qs)); }
+};
+struct unpack_q4_0 {
+    using block = block_q4_0;
+    static __m256i q(const block & b) { return _mm256_sub_epi8(nibbles_32(b.qs), _mm256_set1_epi8(8)); }
+};
+struct unpack_q5_0 {
+    using block = block_q5_0;
+    static __m256i q(const block & b) {
+        uint32_t qh;
+        std::memcpy(&qh, b.qh, 4);
+        const __m256i hi = _mm256_andnot_si256(bits_to_bytes(qh), _mm256_set1_epi8(static_cast<char>(0xf0)));
+        return _mm256_or_si256(nibbles_32(b.qs), hi);
+    }
+};
+
+template <class U>
+void dot4_q8_0_act(int64_t n, const void * w, const void * a, size_t a_stride, int n_act, float * out) {
+    const auto * x = static_cast<const typename U::block *>(w);
+    __m256       acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t b = 0; b < n / 32; ++b) {
+        const float   dx = half_to_float(x[b].d);
+        const __m256i qx = U::q(x[b]);
+        const __m256i ax = _mm256_sign_epi8(qx, qx);
+        for (int r = 0; r < n_act; ++r) {
+            const auto *  y = reinterpret_cast<const block_q8_0 *>(static_cast<const uint8_t *>(a) + r * a_stride) + b;
+            const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y->qs));
+            const __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, _mm256_sign_epi8(qy, qx)), _mm256_set1_epi16(1));
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dx * half_to_float(y->d)), _mm256_cvtepi32_ps(p), acc[r]);
+        }
+    }
+    for (int r = 0; r < n_act; ++r) {
+        out[r] = hsum(acc[r]);
+    }
+}
+
 // ---- vs Q8_K ---------------------------------------------------------------------------------
 
 // The 8 six-bit scales and mins of a Q4_K/Q5_K super-block (ggml's get_scale_min_k4).
@@ -284,9 +323,9 @@ constexpr entry k_avx2[] = {
     {0, {act_format::f32, dot_f32, "avx2"}},
     {1, {act_format::f32, dot_f16, "avx2"}},
     {30, {act_format::f32, dot_bf16, "avx2"}},
-    {2, {act_format::q8_0, dot_q4_0, "avx2"}},
-    {qtype_q5_0, {act_format::q8_0, dot_q5_0, "avx2"}},
-    {8, {act_format::q8_0, dot_q8_0, "avx2"}},
+    {2, {act_format::q8_0, dot_q4_0, "avx2", dot4_q8_0_act<unpack_q4_0>}},
+    {qtype_q5_0, {act_format::q8_0, dot_q5_0, "avx2", dot4_q8_0_act<unpack_q5_0>}},
+    {8, {act_format::q8_0, dot_q8_0, "avx2", dot4_q8_0_act<unpack_q8_0>}},
     {12, {act_format::q8_k, dot_q4_k, "avx2"}},
     {13, {act_format::q8_k, dot_q5_k, "avx2"}},
     {14, {act_format::q8_k, dot_q6_k, "avx2"}},

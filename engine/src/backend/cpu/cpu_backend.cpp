@@ -85,7 +85,18 @@ public:
                 const int t1 = std::min(n_rows, t0 + k_tile);
                 for (int64_t o = o0; o < o1; ++o) {
                     const uint8_t * wrow = w.data + static_cast<size_t>(o) * w.row_bytes;
-                    for (int t = t0; t < t1; ++t) {
+                    int t = t0;
+                    if (k->dot4 != nullptr && !two_pass) {
+                        for (; t + 1 < t1; t += 4) {
+                            float     out[4];
+                            const int n_act = std::min(4, t1 - t);
+                            k->dot4(w.n_in, wrow, act + static_cast<size_t>(t) * act_stride, act_stride, n_act, out);
+                            for (int r = 0; r < n_act; ++r) {
+                                y[static_cast<size_t>(t + r) * n_out + o] = out[r];
+                            }
+                        }
+                    }
+                    for (; t < t1; ++t) {
                         const uint8_t * at = act + static_cast<size_t>(t) * act_stride;
                         float           sum = k->dot(w.n_in, wrow, at);
                         if (two_pass) {
