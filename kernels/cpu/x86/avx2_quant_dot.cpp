@@ -185,6 +185,45 @@ float dot_q4_k(int64_t n, const void * w, const void * a) {
     return hsum(acc) - acc_m;
 }
 
+// Same order of operations as dot_q4_k, for up to 4 activation rows per unpacked weight block.
+void dot4_q4_k(int64_t n, const void * w, const void * a, size_t a_stride, int n_act, float * out) {
+    const auto *  x = static_cast<const block_q4_k *>(w);
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    __m256        acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    float         acc_m[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    const block_q8_k * ys[4];
+    for (int r = 0; r < n_act; ++r) {
+        ys[r] = reinterpret_cast<const block_q8_k *>(static_cast<const uint8_t *>(a) + r * a_stride);
+    }
+    for (int64_t b = 0; b < n / 256; ++b) {
+        uint8_t sc[8], mn[8];
+        unpack_scales_mins(x[b].scales, sc, mn);
+        const float xd = half_to_float(x[b].d), xdmin = half_to_float(x[b].dmin);
+        __m256i     lo[4], hi[4];
+        for (int j = 0; j < 4; ++j) {
+            const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x[b].qs + 32 * j));
+            lo[j] = _mm256_and_si256(q4, m4);
+            hi[j] = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+        }
+        for (int r = 0; r < n_act; ++r) {
+            const block_q8_k & y = ys[r][b];
+            acc_m[r] += y.d * xdmin * static_cast<float>(mins_dot(mn, y.bsums));
+            __m256i sumi = _mm256_setzero_si256();
+            for (int j = 0; j < 4; ++j) {
+                const __m256i y0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs + 64 * j));
+                const __m256i y1 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.qs + 64 * j + 32));
+                const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo[j], y0), _mm256_set1_epi16(sc[2 * j]));
+                const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi[j], y1), _mm256_set1_epi16(sc[2 * j + 1]));
+                sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+            }
+            acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(y.d * xd), _mm256_cvtepi32_ps(sumi), acc[r]);
+        }
+    }
+    for (int r = 0; r < n_act; ++r) {
+        out[r] = hsum(acc[r]) - acc_m[r];
+    }
+}
+
 float dot_q5_k(int64_t n, const void * w, const void * a) {
     const auto *  x = static_cast<const block_q5_k *>(w);
     const auto *  y = static_cast<const block_q8_k *>(a);
@@ -326,7 +365,7 @@ constexpr entry k_avx2[] = {
     {2, {act_format::q8_0, dot_q4_0, "avx2", dot4_q8_0_act<unpack_q4_0>}},
     {qtype_q5_0, {act_format::q8_0, dot_q5_0, "avx2", dot4_q8_0_act<unpack_q5_0>}},
     {8, {act_format::q8_0, dot_q8_0, "avx2", dot4_q8_0_act<unpack_q8_0>}},
-    {12, {act_format::q8_k, dot_q4_k, "avx2"}},
+    {12, {act_format::q8_k, dot_q4_k, "avx2", dot4_q4_k}},
     {13, {act_format::q8_k, dot_q5_k, "avx2"}},
     {14, {act_format::q8_k, dot_q6_k, "avx2"}},
 };

@@ -86,7 +86,15 @@ public:
                 for (int64_t o = o0; o < o1; ++o) {
                     const uint8_t * wrow = w.data + static_cast<size_t>(o) * w.row_bytes;
                     int t = t0;
-                    if (k->dot4 != nullptr && !two_pass) {
+                    if (k->dot4 != nullptr && two_pass) {
+                        // rows (t, pass 0), (t, pass 1), (t+1, pass 0), (t+1, pass 1) are consecutive
+                        for (; t + 1 < t1; t += 2) {
+                            float out[4];
+                            k->dot4(w.n_in, wrow, act + static_cast<size_t>(t) * act_stride, act_bytes, 4, out);
+                            y[static_cast<size_t>(t) * n_out + o] = out[0] + out[1];
+                            y[static_cast<size_t>(t + 1) * n_out + o] = out[2] + out[3];
+                        }
+                    } else if (k->dot4 != nullptr) {
                         for (; t + 1 < t1; t += 4) {
                             float     out[4];
                             const int n_act = std::min(4, t1 - t);
