@@ -21,7 +21,7 @@
 namespace v4 {
 
 struct load_params {
-    int                        threads = 0;  // 0: hardware concurrency (used to touch/verify pages)
+    int                        threads = 0;  // reserved (loading is single-threaded: mmap + one touch per page)
     std::function<bool(float)> progress;     // called with 0..1; return false to cancel
 };
 
