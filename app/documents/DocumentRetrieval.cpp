@@ -1,0 +1,178 @@
+// DocumentStore, the reading half: FTS5 search ranked by BM25, context assembly under a token
+// budget, and the per-tokenizer token-count cache.
+#include "documents/DocumentStore.h"
+
+#include <QRegularExpression>
+
+namespace v4app::documents {
+
+QString ChunkHit::citation() const {
+    QString out = documentName;
+    if (page > 0) {
+        out += QStringLiteral(", p. %1").arg(page);
+    }
+    out += lineStart == lineEnd ? QStringLiteral(", line %1").arg(lineStart)
+                                : QStringLiteral(", lines %1–%2").arg(lineStart).arg(lineEnd);
+    return out;
+}
+
+int ApproximateTokenCounter::count(const QString & text) const {
+    return int((text.toUtf8().size() + 3) / 4);
+}
+
+// Every whitespace-separated word becomes "word" (inner quotes doubled), so `"`, `*`, `NEAR(`, `-`,
+// `AND`, `text:x` search for themselves; words without a letter or digit are dropped (the tokenizer
+// would drop them anyway, and an empty phrase is a syntax error). At most 64 words.
+QString DocumentStore::ftsQuery(const QString & userText, MatchMode mode) {
+    static const QRegularExpression kSpace(QStringLiteral("\\s+"));
+    QStringList terms;
+    for (const QString & word : userText.split(kSpace, Qt::SkipEmptyParts)) {
+        if (std::none_of(word.cbegin(), word.cend(), [](QChar c) { return c.isLetterOrNumber(); })) {
+            continue;
+        }
+        QString quoted = word;
+        quoted.replace(u'"', QStringLiteral("\"\""));
+        terms.append(u'"' + quoted + u'"');
+        if (terms.size() == 64) {
+            break;
+        }
+    }
+    return terms.join(mode == MatchMode::AnyWord ? QStringLiteral(" OR ") : QStringLiteral(" "));
+}
+
+namespace {
+
+const char * kHitColumns = "c.id, c.document_id, d.name, c.ordinal, coalesce(c.page, 0), c.line_start, c.line_end, "
+                           "c.byte_start, c.byte_end, c.text";
+
+ChunkHit readHit(const Statement & s) {
+    ChunkHit h;
+    h.chunkId      = s.int64(0);
+    h.documentId   = s.int64(1);
+    h.documentName = s.text(2);
+    h.ordinal      = int(s.int64(3));
+    h.page         = int(s.int64(4));
+    h.lineStart    = int(s.int64(5));
+    h.lineEnd      = int(s.int64(6));
+    h.byteStart    = s.int64(7);
+    h.byteEnd      = s.int64(8);
+    h.text         = s.text(9);
+    return h;
+}
+
+} // namespace
+
+Expected<QList<ChunkHit>> DocumentStore::chunks(qint64 documentId) {
+    auto stmt = m_db->prepare(QStringLiteral("SELECT %1 FROM chunks c JOIN documents d ON d.id = c.document_id "
+                                             "WHERE c.document_id = ? AND d.status = 'ready' ORDER BY c.ordinal")
+                                  .arg(QString::fromUtf8(kHitColumns)));
+    if (!stmt) {
+        return stmt.error();
+    }
+    stmt->bind(1, documentId);
+    QList<ChunkHit> out;
+    for (;;) {
+        auto row = stmt->step();
+        if (!row) {
+            return row.error();
+        }
+        if (!row.value()) {
+            return out;
+        }
+        out.append(readHit(stmt.value()));
+    }
+}
+
+Expected<QList<ChunkHit>> DocumentStore::search(const QString & query, int limit, const SearchOptions & options) {
+    const QString match = ftsQuery(query, options.mode);
+    if (match.isEmpty() || limit <= 0) {
+        return QList<ChunkHit>();
+    }
+    const QString scope = options.conversationId > 0
+                              ? QStringLiteral(" AND c.document_id IN (SELECT document_id FROM conversation_documents "
+                                               "WHERE conversation_id = ?3)")
+                              : QString();
+    auto stmt = m_db->prepare(QStringLiteral("SELECT %1, bm25(chunks_fts) AS score FROM chunks_fts "
+                                             "JOIN chunks c ON c.id = chunks_fts.rowid "
+                                             "JOIN documents d ON d.id = c.document_id "
+                                             "WHERE chunks_fts MATCH ?1 AND d.status = 'ready'%2 "
+                                             "ORDER BY score, c.id LIMIT ?2")
+                                  .arg(QString::fromUtf8(kHitColumns), scope));
+    if (!stmt) {
+        return stmt.error();
+    }
+    stmt->bind(1, match).bind(2, limit);
+    if (options.conversationId > 0) {
+        stmt->bind(3, options.conversationId);
+    }
+    QList<ChunkHit> out;
+    for (;;) {
+        auto row = stmt->step();
+        if (!row) {
+            return row.error();
+        }
+        if (!row.value()) {
+            return out;
+        }
+        ChunkHit h = readHit(stmt.value());
+        h.score    = stmt->real(10);
+        h.rank     = int(out.size());
+        out.append(std::move(h));
+    }
+}
+
+Expected<int> DocumentStore::tokenCount(const ChunkHit & chunk, const TokenCounter & counter) {
+    const QString fingerprint = counter.fingerprint();
+    auto          lookup      = m_db->prepare(QStringLiteral("SELECT n_tokens FROM chunk_token_counts WHERE tokenizer = ? AND chunk_id = ?"));
+    if (!lookup) {
+        return lookup.error();
+    }
+    auto row = lookup->bind(1, fingerprint).bind(2, chunk.chunkId).step();
+    if (!row) {
+        return row.error();
+    }
+    if (row.value()) {
+        return int(lookup->int64(0));
+    }
+    const int n     = counter.count(chunk.text);
+    auto      store = m_db->prepare(QStringLiteral("INSERT OR REPLACE INTO chunk_token_counts(tokenizer, chunk_id, n_tokens) "
+                                                   "VALUES (?, ?, ?)"));
+    if (!store) {
+        return store.error();
+    }
+    if (auto s = store->bind(1, fingerprint).bind(2, chunk.chunkId).bind(3, n).run(); !s) {
+        // The cache is an optimisation: a read-only or full disk must not stop the answer.
+        qCWarning(lcDocuments) << "token-count cache not written:" << s.error().message;
+    }
+    return n;
+}
+
+Expected<ContextAssembly> DocumentStore::assembleContext(const QString & query, int tokenBudget,
+                                                         const TokenCounter & counter, const ContextOptions & options) {
+    auto hits = search(query, options.candidateLimit, SearchOptions{options.mode, options.conversationId});
+    if (!hits) {
+        return hits.error();
+    }
+    ContextAssembly out;
+    out.budget = tokenBudget;
+    // Greedy in rank order: a chunk that does not fit is left out, and a later (smaller) one that
+    // still fits goes in, so the budget is used without ever preferring a worse chunk over a better
+    // one that fits.
+    for (ChunkHit & hit : hits.value()) {
+        auto n = tokenCount(hit, counter);
+        if (!n) {
+            return n.error();
+        }
+        hit.tokens       = n.value();
+        const int needed = hit.tokens + options.perChunkOverhead;
+        if (out.usedTokens + needed <= tokenBudget) {
+            out.usedTokens += needed;
+            out.included.append(std::move(hit));
+        } else {
+            out.leftOut.append(std::move(hit));
+        }
+    }
+    return out;
+}
+
+} // namespace v4app::documents

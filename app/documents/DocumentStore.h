@@ -1,0 +1,158 @@
+// DocumentStore: imported documents, their chunks, an FTS5 index over the chunk text, which
+// conversation uses which document, and a per-tokenizer cache of chunk token counts. Lives in its
+// own SQLite file (documents.sqlite3; DocumentDb.h says why).
+//
+// Import is one transaction per document: the row is written with status 'importing', the chunks
+// follow, the status becomes 'ready' and the transaction commits. A kill -9 at any point leaves
+// either the whole document or nothing (WAL rollback); readers only ever see status = 'ready', and
+// open() deletes any 'importing' rows left over (there are none unless a future importer commits in
+// pieces). The same bytes imported twice (sha256) are stored once.
+//
+// Thread contract: one thread at a time (import on a worker that owns its own DocumentStore on the
+// same file is fine: SQLite WAL lets the GUI's store read while a worker writes).
+//
+// Usage:
+//     auto store = DocumentStore::open(dataDir + "/documents.sqlite3");
+//     auto id = store.value()->importFile(path, [&](qint64 done, qint64 total) { return !cancelled; });
+//     store.value()->attach(conversationId, id->documentId);
+//     auto ctx = store.value()->assembleContext(question, 4000, counter, {.conversationId = conversationId});
+//     for (const auto & c : ctx->included) prompt += c.citation() + "\n" + c.text + "\n\n";
+#pragma once
+
+#include "documents/DocumentDb.h"
+#include "documents/DocumentImporter.h"
+
+#include <QList>
+#include <QString>
+
+#include <functional>
+#include <memory>
+
+namespace v4app::documents {
+
+struct DocumentInfo {
+    qint64  id = 0;
+    QString path;
+    QString name;
+    QString sha256;
+    qint64  size = 0;
+    QString mime;
+    QString encoding;
+    int     pages      = 0;
+    qint64  importedAt = 0; // ms since the epoch, UTC
+    int     chunkCount = 0;
+};
+
+struct ImportOutcome {
+    qint64 documentId     = 0;
+    bool   alreadyPresent = false; // same sha256 was stored before: nothing written
+    int    chunkCount     = 0;
+};
+
+// done/total in chunks (0/0 while the file is read and parsed). Return false to cancel: the
+// transaction is rolled back and importFile() returns an error with isCancellation() true.
+using ImportProgress = std::function<bool(qint64 done, qint64 total)>;
+
+struct ChunkHit {
+    qint64  chunkId    = 0;
+    qint64  documentId = 0;
+    QString documentName;
+    int     ordinal   = 0;
+    int     page      = 0; // 0: no pages
+    int     lineStart = 0;
+    int     lineEnd   = 0;
+    qint64  byteStart = 0;
+    qint64  byteEnd   = 0;
+    double  score     = 0; // FTS5 bm25(): lower (more negative) is better
+    int     rank      = 0; // 0-based position in the ranking
+    int     tokens    = 0; // filled by assembleContext()
+    QString text;
+
+    // "guide.pdf, p. 3, lines 10–24" or "notes.md, lines 1–40"
+    QString citation() const;
+};
+
+enum class MatchMode {
+    AllWords, // every word must appear in the chunk (search box)
+    AnyWord,  // any word; BM25 ranks chunks with more and rarer words first (retrieval)
+};
+
+struct SearchOptions {
+    MatchMode mode           = MatchMode::AllWords;
+    qint64    conversationId = 0; // > 0: only documents attached to this conversation
+};
+
+// Counts tokens for a tokenizer; fingerprint() identifies the tokenizer (e.g. model file hash +
+// vocab size) so cached counts are never reused across tokenizers.
+class TokenCounter {
+public:
+    virtual ~TokenCounter()                        = default;
+    virtual QString fingerprint() const            = 0;
+    virtual int     count(const QString & text) const = 0;
+};
+
+// ~4 bytes per token: a fallback when no tokenizer is loaded.
+class ApproximateTokenCounter final : public TokenCounter {
+public:
+    QString fingerprint() const override { return QStringLiteral("approx-utf8-bytes/4"); }
+    int     count(const QString & text) const override;
+};
+
+struct ContextOptions {
+    qint64    conversationId    = 0;  // > 0: only attached documents
+    int       candidateLimit    = 64; // ranked chunks considered
+    int       perChunkOverhead  = 16; // tokens for the citation line and separators
+    MatchMode mode              = MatchMode::AnyWord;
+};
+
+struct ContextAssembly {
+    QList<ChunkHit> included; // in rank order; their tokens (+ overhead) fit the budget
+    QList<ChunkHit> leftOut;  // ranked candidates that did not fit, in rank order
+    int             usedTokens = 0;
+    int             budget     = 0;
+};
+
+class DocumentStore final {
+    Q_DISABLE_COPY_MOVE(DocumentStore)
+
+public:
+    static Expected<std::unique_ptr<DocumentStore>> open(const QString & path);
+    static int  latestVersion();
+    static bool isCancellation(const StorageError & error);
+
+    Expected<ImportOutcome> importFile(const QString & path, const ImportProgress & progress = {},
+                                       const ImportOptions & options = {});
+    Expected<ImportOutcome> store(const ImportedDocument & doc, const ImportProgress & progress = {});
+    Status                  remove(qint64 documentId);
+
+    Expected<QList<DocumentInfo>> documents(); // ready documents, newest first
+    Expected<DocumentInfo>        document(qint64 documentId);
+    Expected<QList<ChunkHit>>     chunks(qint64 documentId);
+
+    Status                      attach(qint64 conversationId, qint64 documentId);
+    Status                      detach(qint64 conversationId, qint64 documentId);
+    Status                      detachAll(qint64 conversationId);
+    Expected<QList<qint64>>     attachedDocuments(qint64 conversationId);
+
+    // BM25-ranked chunks. User text is never FTS5 syntax: each word is quoted.
+    Expected<QList<ChunkHit>> search(const QString & query, int limit, const SearchOptions & options = {});
+    // Best chunks for `query` that fit in `tokenBudget`, counted with `counter` (cached per tokenizer).
+    Expected<ContextAssembly> assembleContext(const QString & query, int tokenBudget, const TokenCounter & counter,
+                                              const ContextOptions & options = {});
+    Expected<int> tokenCount(const ChunkHit & chunk, const TokenCounter & counter);
+
+    // The FTS5 MATCH expression for user text ("" when it has no word). Public for tests.
+    static QString ftsQuery(const QString & userText, MatchMode mode);
+
+    DocumentDb & db() { return *m_db; }
+    int          removedIncompleteImports() const { return m_removedIncomplete; }
+
+private:
+    explicit DocumentStore(std::unique_ptr<DocumentDb> db) : m_db(std::move(db)) {}
+    Status migrate();
+
+    std::unique_ptr<DocumentDb> m_db;
+    int                         m_removedIncomplete = 0;
+};
+
+} // namespace v4app::documents
