@@ -10,6 +10,11 @@ add_library(v4_warnings INTERFACE)
 target_compile_options(v4_warnings INTERFACE
     $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wno-missing-field-initializers>)
 
+# Hardening that Debian expects of packaged binaries (lintian: hardening-no-fortify-functions).
+if(NOT V4_SANITIZE AND NOT CMAKE_BUILD_TYPE STREQUAL "Debug")
+    add_compile_definitions($<$<COMPILE_LANGUAGE:C,CXX>:_FORTIFY_SOURCE=2>)
+endif()
+
 if(V4_SANITIZE)
     add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
     add_link_options(-fsanitize=address,undefined)

@@ -32,6 +32,13 @@ public:
     // Appends a finished message to the chat view (role: "user", "assistant" or "notice").
     void appendMessage(const QString & role, const QString & text);
 
+    // A streamed answer: begin, then pieces of thinking and answer text, then finish with a footer
+    // (model, speed). While one streams, the Send button turns into Stop.
+    void beginAssistantMessage();
+    void appendThinking(const QString & text);
+    void appendAnswer(const QString & text);
+    void finishAssistantMessage(const QString & footer);
+
 signals:
     void sendRequested(const QString & text, v4ui::MainWindow::Mode mode);
     void setupRequested();

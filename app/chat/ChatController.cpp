@@ -29,6 +29,7 @@ void ChatController::send(const QString & text, ChatMode mode) {
     request.messages = m_history;
     request.model    = m_model;
     request.thinking = mode == ChatMode::Expert;
+    request.maxTokens = m_maxTokens;
     request.sampling.temperature = mode == ChatMode::Expert ? 0.6 : 0.7;
     m_pending   = {QStringLiteral("assistant"), QString(), QString()};
     m_answering = true;

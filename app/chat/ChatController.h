@@ -22,6 +22,7 @@ public:
     ChatController(ChatBackend * backend, QString model, QObject * parent = nullptr);
 
     void setModel(const QString & model) { m_model = model; }
+    void setMaxTokens(int maxTokens) { m_maxTokens = maxTokens; }
     void send(const QString & text, ChatMode mode);
     void stop();
     bool isAnswering() const { return m_answering; }
@@ -44,6 +45,7 @@ private:
     QVector<ChatMessage> m_history;
     ChatMessage          m_pending; // the answer being streamed
     bool                 m_answering = false;
+    int                  m_maxTokens = 2048;
 };
 
 // "gemma-3-270m · 41.2 tok/s · 12 tokens · TTFT 85 ms"

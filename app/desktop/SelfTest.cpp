@@ -36,6 +36,7 @@ struct Reporter {
 QString askThroughTheWindow(v4ui::MainWindow & window, const QString & model, const QString & question, QString * error) {
     LocalBackend   backend({.contextSize = 1024, .threads = 0});
     ChatController controller(&backend, model);
+    controller.setMaxTokens(24); // enough to show the pipeline works, quick on any CPU
     wireChat(window, controller, backend);
 
     QString    reply;

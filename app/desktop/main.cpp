@@ -2,6 +2,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFileInfo>
+#include <QIcon>
 #include <QSettings>
 #include <QTimer>
 
@@ -64,6 +65,7 @@ int main(int argc, char ** argv) {
     v4app::initApplicationIdentity(QStringLiteral("v4chat"));
     QApplication::setApplicationDisplayName(QStringLiteral("V4 Chat"));
     QApplication::setDesktopFileName(QString::fromLatin1(v4app::kAppId));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/io.github.v4chat.V4Chat.svg")));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("V4 Chat: chat with local and remote language models."));
