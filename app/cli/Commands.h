@@ -11,5 +11,6 @@ int runCommand(const QStringList & args);
 int chatCommand(const QStringList & args);
 int benchCommand(const QStringList & args);
 int perplexityCommand(const QStringList & args);
+int serveCommand(const QStringList & args);
 
 } // namespace v4cli
