@@ -7,7 +7,7 @@ V4_BUILD_DIR=${V4_BUILD_DIR:-$V4_ROOT/build}
 
 # Debian packages the build, the app and the tests need.
 V4_DEBIAN_PACKAGES=(
-    cmake ninja-build g++ ccache pkg-config python3 python3-pip
+    cmake ninja-build g++ ccache pkg-config python3 python3-pip python3-venv
     qt6-base-dev qt6-httpserver-dev qt6-svg-dev libgl-dev
     libspdlog-dev libpcre2-dev libsqlite3-dev
     xvfb xauth
@@ -44,7 +44,8 @@ v4_configure_and_build() {
     export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
     export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
     if [ ! -f "$V4_BUILD_DIR/build.ninja" ]; then
-        if ! cmake -S "$V4_ROOT" -B "$V4_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$V4_ROOT/.configure.log" 2>&1; then
+        if ! cmake -S "$V4_ROOT" -B "$V4_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+                -DV4_PYTHON="${V4_PYTHON:-python3}" >"$V4_ROOT/.configure.log" 2>&1; then
             rm -rf "$V4_BUILD_DIR"
             grep -m 3 -A 4 "CMake Error" "$V4_ROOT/.configure.log" >&2 || tail -n 5 "$V4_ROOT/.configure.log" >&2
             v4_die "CMake could not configure the build (full log: .configure.log)"
@@ -52,6 +53,20 @@ v4_configure_and_build() {
         rm -f "$V4_ROOT/.configure.log"
     fi
     cmake --build "$V4_BUILD_DIR" -j "$(nproc)" || v4_die "the build failed (see the compiler output above)"
+}
+
+# A private Python environment for the tests that use PyPI clients (the official `openai`
+# package talks to `v4 serve`). Created once; the tests find it through V4_PYTHON.
+V4_VENV=${V4_VENV:-$V4_ROOT/.venv}
+v4_python_env() {
+    if [ ! -x "$V4_VENV/bin/python" ]; then
+        python3 -m venv "$V4_VENV" >/dev/null 2>&1 || { rm -rf "$V4_VENV"; v4_die "could not create a Python venv in $V4_VENV (Debian: apt-get install python3-venv)"; }
+    fi
+    if ! "$V4_VENV/bin/python" -c "import openai" 2>/dev/null; then
+        "$V4_VENV/bin/python" -m pip install --quiet --disable-pip-version-check openai >/dev/null 2>&1 \
+            || v4_die "could not install the Python package 'openai' from PyPI into $V4_VENV; check the network"
+    fi
+    export V4_PYTHON="$V4_VENV/bin/python"
 }
 
 v4_fetch_default_model() {
