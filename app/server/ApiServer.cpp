@@ -235,9 +235,17 @@ bool ApiServer::authorized(const HttpRequest & request) const {
 void ApiServer::onNewConnection() {
     while (QTcpSocket * socket = m_server.nextPendingConnection()) {
         auto * connection = new HttpConnection(socket, m_settings.maxBodyBytes, this);
+        ++m_connections;
+        connect(connection, &QObject::destroyed, this, [this] { --m_connections; });
+        connect(connection, &HttpConnection::closed, connection, &QObject::deleteLater);
+        if (m_connections > m_settings.maxConnections) {
+            sendError(connection, {503, "server_error", "too_many_connections",
+                                   QStringLiteral("%1 connections are open; retry shortly").arg(m_settings.maxConnections), {}},
+                      {{"Retry-After", "1"}});
+            continue;
+        }
         connect(connection, &HttpConnection::requestReady, this,
                 [this, connection](const HttpRequest & request) { handle(connection, request); });
-        connect(connection, &HttpConnection::closed, connection, &QObject::deleteLater);
     }
 }
 

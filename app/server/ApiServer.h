@@ -45,6 +45,7 @@ struct ApiServerSettings {
     qsizetype maxBodyBytes = 4 * 1024 * 1024;
     int       maxQueued    = 16;                          // requests waiting for a worker
     int       keepAliveMs  = 5000;                        // SSE comment interval while there is no output
+    int       maxConnections = 128;                       // open client connections; more are answered 503
 };
 
 class ApiServer final : public QObject {
@@ -77,6 +78,7 @@ private:
     ApiServerSettings m_settings;
     QTcpServer        m_server;
     GenerationQueue   m_queue;
+    int               m_connections = 0;
     bool              m_closed = false;
 };
 

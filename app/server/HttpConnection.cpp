@@ -39,6 +39,16 @@ QByteArray HttpRequest::header(const QByteArray & lowerName) const {
 HttpConnection::HttpConnection(QTcpSocket * socket, qsizetype maxBodyBytes, QObject * parent)
     : QObject(parent), m_socket(socket), m_maxBodyBytes(maxBodyBytes) {
     socket->setParent(this);
+    m_idle.setSingleShot(true);
+    m_idle.setInterval(kIdleTimeoutMs);
+    connect(&m_idle, &QTimer::timeout, this, [this] {
+        if (!m_busy && m_socket) {
+            m_closing = true;
+            m_socket->abort();
+            onDisconnected();
+        }
+    });
+    m_idle.start();
     connect(socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
     connect(socket, &QTcpSocket::disconnected, this, &HttpConnection::onDisconnected);
     connect(socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
@@ -104,6 +114,7 @@ void HttpConnection::parse() {
         m_buffer.remove(0, m_bodyLength);
         m_bodyLength = -1;
         m_busy       = true;
+        m_idle.stop();
         const HttpRequest request = std::exchange(m_request, {});
         emit requestReady(request);
     }
@@ -271,6 +282,7 @@ void HttpConnection::finishResponse(bool keepAlive) {
         }
         return;
     }
+    m_idle.start();
     parse(); // a pipelined request may already be waiting
 }
 

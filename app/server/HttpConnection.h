@@ -21,6 +21,7 @@
 #include <QPair>
 #include <QPointer>
 #include <QTcpSocket>
+#include <QTimer>
 
 namespace v4app {
 
@@ -41,6 +42,7 @@ class HttpConnection final : public QObject {
 
 public:
     static constexpr qsizetype kMaxHeaderBytes = 16 * 1024;
+    static constexpr int       kIdleTimeoutMs  = 30'000; // waiting for (the rest of) a request
 
     HttpConnection(QTcpSocket * socket, qsizetype maxBodyBytes, QObject * parent = nullptr);
     ~HttpConnection() override;
@@ -76,6 +78,7 @@ private:
 
     QPointer<QTcpSocket> m_socket;
     qsizetype            m_maxBodyBytes;
+    QTimer               m_idle; // closes connections that send nothing (or too slowly) while not answered
     QByteArray           m_buffer;
     HttpRequest          m_request;
     qsizetype            m_bodyLength = -1; // -1: still reading the head
