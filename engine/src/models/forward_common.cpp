@@ -67,4 +67,22 @@ void compute_logits(const model_impl & m, const forward_args & a, const float * 
     a.be->matmul(m.output, normed.data(), n_out, a.logits); // [n_out][n_vocab]
 }
 
+decoder_activations::decoder_activations(const hparams & hp, const forward_args & a) {
+    const size_t  T = a.tokens.size();
+    scratch_arena s(a);
+    x    = s.take(T * hp.n_embd);
+    cur  = s.take(T * hp.n_embd);
+    q    = s.take(T * hp.q_dim());
+    k    = s.take(T * hp.kv_dim());
+    v    = s.take(T * hp.kv_dim());
+    attn = s.take(T * hp.q_dim());
+    o    = s.take(T * hp.n_embd);
+    gate = s.take(T * hp.n_ff);
+    up   = s.take(T * hp.n_ff);
+    pos.resize(T);
+    for (size_t t = 0; t < T; ++t) {
+        pos[t] = a.pos0 + static_cast<int32_t>(t);
+    }
+}
+
 } // namespace v4::detail

@@ -17,20 +17,10 @@ void forward_llama_like(const model_impl & m, const forward_args & a) {
     const size_t    n_embd = hp.n_embd;
     const int       head_dim = static_cast<int>(hp.head_dim);
 
-    scratch_arena s(a);
-    float * x = s.take(T * n_embd);         // [T][n_embd] residual stream
-    float * cur = s.take(T * n_embd);       // [T][n_embd] normed input of a sub-block
-    float * q = s.take(T * hp.q_dim());     // [T][n_head * head_dim]
-    float * k = s.take(T * hp.kv_dim());    // [T][n_head_kv * head_dim]
-    float * v = s.take(T * hp.kv_dim());    // [T][n_head_kv * head_dim]
-    float * attn = s.take(T * hp.q_dim());  // [T][n_head * head_dim]
-    float * o = s.take(T * n_embd);         // [T][n_embd] sub-block output
-    float * gate = s.take(T * hp.n_ff);     // [T][n_ff]
-    float * up = s.take(T * hp.n_ff);       // [T][n_ff]
-    std::vector<int32_t> pos(T);
-    for (int t = 0; t < T; ++t) {
-        pos[t] = a.pos0 + t;
-    }
+    decoder_activations act(hp, a);
+    float * const x = act.x, * const cur = act.cur, * const q = act.q, * const k = act.k, * const v = act.v;
+    float * const attn = act.attn, * const o = act.o, * const gate = act.gate, * const up = act.up;
+    const std::vector<int32_t> & pos = act.pos;
     rope_params rp;
     rp.kind = hp.rope;
     rp.n_rot = static_cast<int>(hp.n_rot);

@@ -128,6 +128,20 @@ private:
     std::vector<float> & m_storage;
     size_t               m_used = 0;
 };
+// The activations of one ubatch that every decoder family uses, carved from the session scratch.
+struct decoder_activations {
+    decoder_activations(const hparams & hp, const forward_args & a);
+    float * x;                // [T][n_embd] residual stream
+    float * cur;              // [T][n_embd] normed input of a sub-block
+    float * q;                // [T][n_head * head_dim]
+    float * k;                // [T][n_head_kv * head_dim]
+    float * v;                // [T][n_head_kv * head_dim]
+    float * attn;             // [T][n_head * head_dim]
+    float * o;                // [T][n_embd] sub-block output
+    float * gate;             // [T][n_ff]
+    float * up;               // [T][n_ff]
+    std::vector<int32_t> pos; // [T] absolute positions pos0 ..
+};
 // Upper bound of the scratch floats any family's forward needs for n_tokens.
 size_t scratch_floats(const hparams & hp, int n_tokens);
 // Stores this ubatch's k, v rows ([n_tokens][kv_dim]) into layer il of the cache at pos0.
