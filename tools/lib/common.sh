@@ -43,6 +43,8 @@ v4_install_packages() {
 v4_configure_and_build() {
     export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
     export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+    # CI builds a fresh clone in a new folder each time: make cached objects independent of it.
+    export CCACHE_BASEDIR=$V4_ROOT CCACHE_NOHASHDIR=true
     if [ ! -f "$V4_BUILD_DIR/build.ninja" ]; then
         if ! cmake -S "$V4_ROOT" -B "$V4_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
                 -DV4_PYTHON="${V4_PYTHON:-python3}" >"$V4_ROOT/.configure.log" 2>&1; then
