@@ -25,6 +25,7 @@ import sys
 import torch
 from safetensors.torch import save_file
 from transformers import DeepseekV4Config, DeepseekV4ForCausalLM
+from transformers.models.deepseek_v4 import modeling_deepseek_v4 as dsv4
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "tests", "fixtures", "deepseek4")
@@ -56,10 +57,32 @@ CONFIGS = {
         layer_types=["heavily_compressed_attention", "compressed_sparse_attention", "sliding_attention"],
         mlp_layer_types=["hash_moe", "moe", "moe"],
         hc_mult=2, hc_sinkhorn_iters=10, hc_eps=1e-6, swiglu_limit=0.75, sliding_window=48,
-        o_groups=2, o_lora_rank=24, index_n_heads=6, index_head_dim=16, index_topk=12,
+        o_groups=2, o_lora_rank=24, index_n_heads=16, index_head_dim=16, index_topk=12,
         rms_norm_eps=1e-5, max_position_embeddings=4096,
     ),
 }
+
+
+# The indexer's top-k is only reproducible when the k-th and (k+1)-th scores differ: sum_h w_h *
+# ReLU(q_h . k) is exactly 0 whenever every head's ReLU clips, and torch.topk breaks such ties in an
+# unspecified order. Count boundary ties in every forward so a fixture never depends on them.
+BOUNDARY_TIES = [0]
+_scorer_forward = dsv4.DeepseekV4IndexerScorer.forward
+
+
+def _checked_scorer_forward(self, q, compressed_kv, hidden_states):
+    scores = _scorer_forward(self, q, compressed_kv, hidden_states)  # [B, S, T]
+    ratio, topk = self.check_ratio, self.check_topk
+    for t in range(scores.shape[1]):
+        ready = (t + 1) // ratio
+        if ready > topk:
+            top = scores[0, t, :ready].sort(descending=True).values
+            if float(top[topk - 1] - top[topk]) < 1e-6:
+                BOUNDARY_TIES[0] += 1
+    return scores
+
+
+dsv4.DeepseekV4IndexerScorer.forward = _checked_scorer_forward
 
 
 def randomise(model, cfg, gen):
@@ -107,12 +130,17 @@ def build(name, spec):
     config._attn_implementation = "eager"
     model = DeepseekV4ForCausalLM(config).float().eval()
     randomise(model, spec, gen)
+    for module in model.modules():
+        if isinstance(module, dsv4.DeepseekV4IndexerScorer):
+            module.check_ratio = config.compress_rates["compressed_sparse_attention"]
+            module.check_topk = config.index_topk
     return model, config, gen
 
 
 @torch.no_grad()
 def make(name, spec):
     model, config, gen = build(name, spec)
+    BOUNDARY_TIES[0] = 0
     out_dir = os.path.join(OUT, name)
     os.makedirs(out_dir, exist_ok=True)
 
@@ -128,6 +156,9 @@ def make(name, spec):
         cont.append(int(top2.indices[0]))
         margins.append(float(top2.values[0] - top2.values[1]))
         seq = torch.cat([seq, top2.indices[:1].view(1, 1)], dim=1)
+
+    if BOUNDARY_TIES[0]:
+        raise SystemExit(f"{name}: {BOUNDARY_TIES[0]} indexer top-k boundary ties; pick another seed")
 
     # Same continuation through transformers' cache path (compressor state carried), for the notes.
     gen_ids = model.generate(input_ids=ids, max_new_tokens=N_CONTINUE, do_sample=False, use_cache=True,

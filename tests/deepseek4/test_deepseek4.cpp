@@ -1,0 +1,246 @@
+// DeepSeek-V4 fp32 reference forward against transformers 5.23 (fixtures from
+// tools/reference/make_deepseek4_fixtures.py): prefill logits at every one of the 300 positions,
+// the 64-token greedy continuation, and precise errors for broken weights and configs.
+//
+// Error measure, per position t: rel(t) = max_v |got[t,v] - ref[t,v]| / max_v |ref[t,v]|;
+// the test takes the maximum over t and requires <= 1e-3 (fp32 vs fp32 lands near 1e-6).
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+
+#include "models/deepseek4/deepseek4.h"
+#include "models/deepseek4/safetensors.h"
+#include "test_paths.h"
+#include "v4/error.h"
+
+using namespace v4::deepseek4;
+
+namespace {
+
+constexpr double max_rel_error = 1e-3;
+
+std::string fixture_dir(const char * config) {
+    return v4test::fixturePath(QStringLiteral("deepseek4/%1").arg(QLatin1String(config))).toStdString();
+}
+
+std::vector<int32_t> to_i32(const std::vector<int64_t> & v) { return std::vector<int32_t>(v.begin(), v.end()); }
+
+// Minimal safetensors writer for the broken-file cases: F32 tensors, plus I64 for integer ones.
+struct st_entry {
+    std::string dtype;
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> bytes;
+};
+
+void write_safetensors(const std::string & path, const std::map<std::string, st_entry> & tensors) {
+    std::string header = "{";
+    size_t offset = 0;
+    for (const auto & [name, t] : tensors) {
+        std::string shape;
+        for (size_t i = 0; i < t.shape.size(); i++) shape += (i ? "," : "") + std::to_string(t.shape[i]);
+        header += (offset || header.size() > 1 ? "," : "") + ("\"" + name + "\":{\"dtype\":\"" + t.dtype +
+                  "\",\"shape\":[" + shape + "],\"data_offsets\":[" + std::to_string(offset) + "," +
+                  std::to_string(offset + t.bytes.size()) + "]}");
+        offset += t.bytes.size();
+    }
+    header += "}";
+    std::ofstream out(path, std::ios::binary);
+    const uint64_t len = header.size();
+    for (int i = 0; i < 8; i++) out.put(char((len >> (8 * i)) & 0xFF));
+    out << header;
+    for (const auto & [name, t] : tensors) out.write(reinterpret_cast<const char *>(t.bytes.data()), std::streamsize(t.bytes.size()));
+}
+
+// The fixture's weights as writable entries.
+std::map<std::string, st_entry> fixture_tensors(const std::string & path) {
+    const safetensors_file st(path);
+    std::map<std::string, st_entry> out;
+    for (const auto & [name, info] : st.tensors()) {
+        st_entry e{info.dtype == "I64" ? "I64" : "F32", info.shape, {}};
+        if (e.dtype == "I64") {
+            const std::vector<int64_t> v = st.i64(name);
+            e.bytes.resize(v.size() * 8);
+            std::memcpy(e.bytes.data(), v.data(), e.bytes.size());
+        } else {
+            const std::vector<float> v = st.f32(name);
+            e.bytes.resize(v.size() * 4);
+            std::memcpy(e.bytes.data(), v.data(), e.bytes.size());
+        }
+        out.emplace(name, std::move(e));
+    }
+    return out;
+}
+
+} // namespace
+
+class TestDeepseek4 : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+
+    std::string tmp(const char * name) { return (m_dir.path() + QLatin1Char('/') + QLatin1String(name)).toStdString(); }
+
+    static void expect_error(const std::string & config, const std::string & weights, v4::ErrorCode code,
+                             const QString & expected) {
+        try {
+            d4_load(config, weights);
+            QFAIL("loaded a broken model");
+        } catch (const v4::Error & e) {
+            const QString msg = QString::fromUtf8(e.what());
+            QVERIFY2(e.code() == code, e.what());
+            QVERIFY2(msg.contains(expected), qPrintable(QStringLiteral("message '%1' lacks '%2'").arg(msg, expected)));
+        }
+    }
+
+    std::string write_config(const char * name, const std::function<void(QJsonObject &)> & edit) {
+        QFile in(QString::fromStdString(fixture_dir("mixed4") + "/config.json"));
+        if (!in.open(QIODevice::ReadOnly)) qFatal("cannot read fixture config");
+        QJsonObject obj = QJsonDocument::fromJson(in.readAll()).object();
+        edit(obj);
+        const std::string path = tmp(name);
+        QFile out(QString::fromStdString(path));
+        if (!out.open(QIODevice::WriteOnly)) qFatal("cannot write temp config");
+        out.write(QJsonDocument(obj).toJson());
+        return path;
+    }
+
+private slots:
+    void prefill_matches_transformers_data() {
+        QTest::addColumn<QString>("config");
+        QTest::newRow("mixed4 (SWA, CSA, HCA, CSA; 2 hash + 2 learned MoE; 4 streams)") << QStringLiteral("mixed4");
+        QTest::newRow("hca_first3 (HCA, CSA, SWA; 1 hash + 2 learned MoE; 2 streams)") << QStringLiteral("hca_first3");
+    }
+
+    void prefill_matches_transformers() {
+        QFETCH(QString, config);
+        const std::string dir = fixture_dir(config.toUtf8().constData());
+        const d4_model model = d4_load(dir);
+        const safetensors_file expected(dir + "/expected.safetensors");
+        const std::vector<int32_t> ids = to_i32(expected.i64("input_ids"));
+        const int V = model.cfg.vocab, T = int(ids.size());
+        const std::vector<float> ref = expected.f32("logits", {T, V});
+        QVERIFY(T > 2 * model.cfg.hca_ratio);  // at least two HCA windows close
+
+        const std::vector<float> got = d4_forward(model, ids);
+        QCOMPARE(got.size(), ref.size());
+        double worst = 0.0, norm = 0.0;
+        int worst_pos = -1;
+        for (int t = 0; t < T; t++) {
+            double diff = 0.0, scale = 0.0;
+            for (int v = 0; v < V; v++) {
+                const size_t i = size_t(t) * V + v;
+                QVERIFY2(std::isfinite(got[i]), "non-finite logit");
+                diff = std::max(diff, double(std::fabs(got[i] - ref[i])));
+                scale = std::max(scale, double(std::fabs(ref[i])));
+                norm += double(got[i]) * got[i];
+            }
+            if (diff / scale > worst) {
+                worst = diff / scale;
+                worst_pos = t;
+            }
+        }
+        QVERIFY(norm > 0.0);  // a test that passes for nothing would have all-zero logits
+        qInfo("%s: max rel error %.3g (position %d of %d)", qPrintable(config), worst, worst_pos, T);
+        QVERIFY2(worst <= max_rel_error,
+                 qPrintable(QStringLiteral("max rel error %1 at position %2").arg(worst).arg(worst_pos)));
+    }
+
+    void greedy_continuation_matches_data() { prefill_matches_transformers_data(); }
+
+    void greedy_continuation_matches() {
+        QFETCH(QString, config);
+        const std::string dir = fixture_dir(config.toUtf8().constData());
+        const d4_model model = d4_load(dir);
+        const safetensors_file expected(dir + "/expected.safetensors");
+        const std::vector<int32_t> ids = to_i32(expected.i64("input_ids"));
+        const std::vector<int32_t> want = to_i32(expected.i64("continuation"));
+        const std::vector<int32_t> got = d4_greedy(model, ids, int(want.size()));
+        for (size_t i = 0; i < want.size(); i++) {
+            QVERIFY2(got[i] == want[i], qPrintable(QStringLiteral("token %1: got %2, transformers %3")
+                                                       .arg(i).arg(got[i]).arg(want[i])));
+        }
+    }
+
+    void missing_tensor_is_named() {
+        const std::string dir = fixture_dir("mixed4");
+        auto tensors = fixture_tensors(dir + "/model.safetensors");
+        tensors.erase("model.layers.1.self_attn.compressor.indexer.q_b_proj.weight");
+        const std::string weights = tmp("missing.safetensors");
+        write_safetensors(weights, tensors);
+        expect_error(dir + "/config.json", weights, v4::ErrorCode::format,
+                     QStringLiteral("missing tensor 'model.layers.1.self_attn.compressor.indexer.q_b_proj.weight'"));
+    }
+
+    void wrong_shape_is_named() {
+        const std::string dir = fixture_dir("mixed4");
+        auto tensors = fixture_tensors(dir + "/model.safetensors");
+        st_entry & sinks = tensors.at("model.layers.2.self_attn.sinks");  // [4] -> [2, 2]
+        sinks.shape = {2, 2};
+        const std::string weights = tmp("shape.safetensors");
+        write_safetensors(weights, tensors);
+        expect_error(dir + "/config.json", weights, v4::ErrorCode::format,
+                     QStringLiteral("tensor 'model.layers.2.self_attn.sinks' has shape [2, 2], expected [4]"));
+    }
+
+    void truncated_data_is_rejected() {
+        const std::string dir = fixture_dir("mixed4");
+        auto tensors = fixture_tensors(dir + "/model.safetensors");
+        st_entry & norm = tensors.at("model.norm.weight");
+        norm.bytes.resize(norm.bytes.size() - 4);  // header says 64 floats, data holds 63
+        const std::string weights = tmp("truncated.safetensors");
+        write_safetensors(weights, tensors);
+        expect_error(dir + "/config.json", weights, v4::ErrorCode::format,
+                     QStringLiteral("tensor 'model.norm.weight' is 252 bytes but F32 [64] needs 256"));
+    }
+
+    void compress_ratios_length_must_match_layers() {
+        const std::string weights = fixture_dir("mixed4") + "/model.safetensors";
+        const std::string config = write_config("ratios.json", [](QJsonObject & o) {
+            o.remove(QStringLiteral("layer_types"));
+            o.insert(QStringLiteral("compress_ratios"), QJsonArray{0, 4, 128});
+        });
+        expect_error(config, weights, v4::ErrorCode::format,
+                     QStringLiteral("compress_ratios has 3 entries but num_hidden_layers is 4"));
+        const std::string types = write_config("types.json", [](QJsonObject & o) {
+            o.insert(QStringLiteral("mlp_layer_types"), QJsonArray{QStringLiteral("hash_moe"), QStringLiteral("moe")});
+        });
+        expect_error(types, weights, v4::ErrorCode::format,
+                     QStringLiteral("mlp_layer_types has 2 entries but num_hidden_layers is 4"));
+    }
+
+    void original_compress_ratios_load_like_layer_types() {
+        const std::string weights = fixture_dir("mixed4") + "/model.safetensors";
+        const std::string config = write_config("legacy.json", [](QJsonObject & o) {
+            o.remove(QStringLiteral("layer_types"));
+            o.insert(QStringLiteral("compress_ratios"), QJsonArray{0, 4, 128, 4});
+        });
+        const d4_model legacy = d4_load(config, weights);
+        const d4_model modern = d4_load(fixture_dir("mixed4"));
+        QVERIFY(legacy.cfg.attn_types == modern.cfg.attn_types);
+    }
+
+    void yarn_rope_is_unsupported() {
+        const std::string weights = fixture_dir("mixed4") + "/model.safetensors";
+        const std::string config = write_config("yarn.json", [](QJsonObject & o) {
+            QJsonObject rp = o.value(QStringLiteral("rope_parameters")).toObject();
+            QJsonObject compress = rp.value(QStringLiteral("compress")).toObject();
+            compress.insert(QStringLiteral("rope_type"), QStringLiteral("yarn"));
+            rp.insert(QStringLiteral("compress"), compress);
+            o.insert(QStringLiteral("rope_parameters"), rp);
+        });
+        expect_error(config, weights, v4::ErrorCode::unsupported,
+                     QStringLiteral("rope_parameters.compress.rope_type 'yarn'"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDeepseek4)
+#include "test_deepseek4.moc"
