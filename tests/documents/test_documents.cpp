@@ -10,6 +10,7 @@
 #include <QPainter>
 #include <QPdfWriter>
 #include <QProcess>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -275,6 +276,26 @@ private slots:
         QCOMPARE(hits->size(), 1);
         QCOMPARE(hits->first().page, 2);
         QVERIFY(hits->first().citation().startsWith(QStringLiteral("three.pdf, p. 2, line")));
+    }
+
+    void encryptedPdfRefused() {
+        // Ghostscript writes a password-protected PDF; poppler then reports the document as locked.
+        const QString gs = QStandardPaths::findExecutable(QStringLiteral("gs"));
+        if (gs.isEmpty()) {
+            QSKIP("gs (Ghostscript) not installed: cannot make an encrypted PDF");
+        }
+        const QString ps  = writeFile(m_dir, QStringLiteral("enc.ps"),
+                                      "%!PS\n/Helvetica findfont 12 scalefont setfont 72 720 moveto (secret) show showpage\n");
+        const QString pdf = m_dir.filePath(QStringLiteral("enc.pdf"));
+        QProcess      p;
+        p.start(gs, {QStringLiteral("-q"), QStringLiteral("-dNOPAUSE"), QStringLiteral("-dBATCH"),
+                     QStringLiteral("-sDEVICE=pdfwrite"), QStringLiteral("-sOwnerPassword=owner"),
+                     QStringLiteral("-sUserPassword=user"), QStringLiteral("-sOutputFile=") + pdf, ps});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        auto doc = importFile(pdf);
+        QVERIFY(!doc);
+        QVERIFY2(doc.error().message.contains(QStringLiteral("password-protected")), qPrintable(doc.error().message));
     }
 
     void dedupeBySha256() {
