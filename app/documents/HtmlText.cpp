@@ -45,8 +45,10 @@ bool isParagraphElement(const QString & tag) {
 
 // Decodes the entity at html[i] == '&'; returns the number of characters consumed (0: not an entity).
 qsizetype decodeEntity(const QString & html, qsizetype i, QString & out) {
-    const qsizetype semi = html.indexOf(u';', i + 1);
-    if (semi < 0 || semi - i > 12) {
+    // Look only a few characters ahead: scanning to the end for every '&' would make a page full of
+    // bare ampersands quadratic.
+    const qsizetype semi = QStringView(html).mid(i + 1, 12).indexOf(u';') + i + 1;
+    if (semi == i) {
         return 0;
     }
     const QStringView name = QStringView(html).mid(i + 1, semi - i - 1);

@@ -10,6 +10,7 @@
 #include <QPainter>
 #include <QPdfWriter>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -134,6 +135,54 @@ private slots:
         auto chunks = chunkText(text);
         checkChunks(chunks, text);
         QVERIFY(chunks.size() >= 3);
+    }
+
+    // Random mixes of short words, multi-byte characters, blank lines, CR, form feeds and very long
+    // words: the invariants hold and only whitespace is ever dropped. Also feeds the HTML stripper
+    // random markup fragments (it must not crash or loop).
+    void randomInputsKeepInvariants() {
+        QRandomGenerator rng(1234);
+        const QList<QByteArray> pieces = {"a", "word ", "\xC3\xBC", "\xE4\xB8\xAD", " ", "\n", "\n\n", "\r\n", "\f",
+                                          "\n \t\n", QByteArray(700, 'z'), QByteArray(2500, 'y')};
+        for (int round = 0; round < 200; ++round) {
+            QByteArray text;
+            const int  n = int(rng.bounded(1, 400));
+            for (int i = 0; i < n; ++i) {
+                text += pieces[rng.bounded(int(pieces.size()))];
+            }
+            QList<qint64> pages;
+            if (round % 3 == 0) { // page breaks on line starts, as the PDF importer makes them
+                pages.append(0);
+                for (qsizetype at = text.indexOf('\n', 500); at >= 0 && at + 1 < text.size(); at = text.indexOf('\n', at + 800)) {
+                    pages.append(at + 1);
+                }
+            }
+            const QList<Chunk> chunks = chunkText(text, pages);
+            qint64             covered = 0;
+            QByteArray         nonSpace;
+            for (const Chunk & c : chunks) {
+                QVERIFY(c.byteEnd - c.byteStart <= 2048);
+                QVERIFY(c.byteStart >= covered);
+                QVERIFY(std::all_of(text.cbegin() + covered, text.cbegin() + c.byteStart,
+                                    [](char ch) { return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t' || ch == '\f'; }));
+                QCOMPARE(c.text.toUtf8(), text.mid(c.byteStart, c.byteEnd - c.byteStart));
+                QCOMPARE(c.lineStart, int(text.left(c.byteStart).count('\n')) + 1);
+                covered = c.byteEnd;
+            }
+            QVERIFY(std::all_of(text.cbegin() + covered, text.cend(),
+                                [](char ch) { return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t' || ch == '\f'; }));
+        }
+        const QStringList markup = {"<", ">", "&", ";", "&amp;", "&#", "&#x110000;", "<p>", "</p>", "<script>",
+                                    "</script", "<!--", "-->", "<pre>", "</pre>", "text", " ", "\n", "<head>",
+                                    "<title>", "</title>", "</head>", "<br/>", "&nbsp;", "<style", "ü"};
+        for (int round = 0; round < 300; ++round) {
+            QString html;
+            for (int i = 0, n = int(rng.bounded(1, 60)); i < n; ++i) {
+                html += markup[rng.bounded(int(markup.size()))];
+            }
+            const QString text = htmlToText(html);
+            QVERIFY(text.size() <= html.size() + 2);
+        }
     }
 
     void markdownAndCodeByExtension() {
