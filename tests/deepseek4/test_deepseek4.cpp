@@ -46,10 +46,14 @@ void write_safetensors(const std::string & path, const std::map<std::string, st_
     size_t offset = 0;
     for (const auto & [name, t] : tensors) {
         std::string shape;
-        for (size_t i = 0; i < t.shape.size(); i++) shape += (i ? "," : "") + std::to_string(t.shape[i]);
-        header += (offset || header.size() > 1 ? "," : "") + ("\"" + name + "\":{\"dtype\":\"" + t.dtype +
-                  "\",\"shape\":[" + shape + "],\"data_offsets\":[" + std::to_string(offset) + "," +
-                  std::to_string(offset + t.bytes.size()) + "]}");
+        for (size_t i = 0; i < t.shape.size(); i++) {
+            if (i) shape.push_back(',');
+            shape.append(std::to_string(t.shape[i]));
+        }
+        if (header.size() > 1) header.push_back(',');
+        header.append("\"").append(name).append("\":{\"dtype\":\"").append(t.dtype);
+        header.append("\",\"shape\":[").append(shape).append("],\"data_offsets\":[");
+        header.append(std::to_string(offset)).append(",").append(std::to_string(offset + t.bytes.size())).append("]}");
         offset += t.bytes.size();
     }
     header += "}";
@@ -116,7 +120,7 @@ class TestDeepseek4 : public QObject {
 private slots:
     void prefill_matches_transformers_data() {
         QTest::addColumn<QString>("config");
-        QTest::newRow("mixed4 (SWA, CSA, HCA, CSA; 2 hash + 2 learned MoE; 4 streams)") << QStringLiteral("mixed4");
+        QTest::newRow("mixed4 (SWA, CSA, HCA, CSA; 2 hash + 2 learned MoE; 4 streams; YaRN)") << QStringLiteral("mixed4");
         QTest::newRow("hca_first3 (HCA, CSA, SWA; 1 hash + 2 learned MoE; 2 streams)") << QStringLiteral("hca_first3");
     }
 
@@ -217,6 +221,17 @@ private slots:
                      QStringLiteral("mlp_layer_types has 2 entries but num_hidden_layers is 4"));
     }
 
+    void yarn_table_matches_the_spec_example() {
+        // Spec §2.5 worked example: r = 64, base 160000, original length 65536, factor 16, beta 32 / 1
+        // -> low 15, high 25: pairs 0-15 keep their frequency, pairs 25-31 are divided by 16.
+        const d4_rope plain = d4_rope_default(160000.0f, 64);
+        const d4_rope yarn = d4_rope_yarn(160000.0f, 64, 16.0f, 65536.0, 32.0f, 1.0f, true);
+        QCOMPARE(yarn.inv_freq.size(), size_t(32));
+        for (int i = 0; i <= 15; i++) QCOMPARE(yarn.inv_freq[size_t(i)], plain.inv_freq[size_t(i)]);
+        for (int i = 25; i < 32; i++) QVERIFY(std::fabs(yarn.inv_freq[size_t(i)] * 16.0f / plain.inv_freq[size_t(i)] - 1.0f) < 1e-6f);
+        QVERIFY(yarn.inv_freq[20] < plain.inv_freq[20] && yarn.inv_freq[20] > plain.inv_freq[20] / 16.0f);
+    }
+
     void original_compress_ratios_load_like_layer_types() {
         const std::string weights = fixture_dir("mixed4") + "/model.safetensors";
         const std::string config = write_config("legacy.json", [](QJsonObject & o) {
@@ -228,17 +243,17 @@ private slots:
         QVERIFY(legacy.cfg.attn_types == modern.cfg.attn_types);
     }
 
-    void yarn_rope_is_unsupported() {
+    void unknown_rope_type_is_unsupported() {
         const std::string weights = fixture_dir("mixed4") + "/model.safetensors";
         const std::string config = write_config("yarn.json", [](QJsonObject & o) {
             QJsonObject rp = o.value(QStringLiteral("rope_parameters")).toObject();
             QJsonObject compress = rp.value(QStringLiteral("compress")).toObject();
-            compress.insert(QStringLiteral("rope_type"), QStringLiteral("yarn"));
+            compress.insert(QStringLiteral("rope_type"), QStringLiteral("longrope"));
             rp.insert(QStringLiteral("compress"), compress);
             o.insert(QStringLiteral("rope_parameters"), rp);
         });
         expect_error(config, weights, v4::ErrorCode::unsupported,
-                     QStringLiteral("rope_parameters.compress.rope_type 'yarn'"));
+                     QStringLiteral("compress rope_type 'longrope' (only default and yarn)"));
     }
 };
 

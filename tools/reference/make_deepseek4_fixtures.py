@@ -33,7 +33,8 @@ PROMPT_LEN = 300
 N_CONTINUE = 64
 
 CONFIGS = {
-    # 4 layers: SWA, CSA, HCA, CSA; two hash-routed MoE layers then two learned-routed ones; 4 streams.
+    # 4 layers: SWA, CSA, HCA, CSA; two hash-routed MoE layers then two learned-routed ones; 4 streams;
+    # YaRN compress rope.
     "mixed4": dict(
         seed=1234,
         vocab_size=256, hidden_size=64, moe_intermediate_size=32, num_hidden_layers=4,
@@ -46,8 +47,13 @@ CONFIGS = {
         hc_mult=4, hc_sinkhorn_iters=20, hc_eps=1e-6, swiglu_limit=1.0, sliding_window=32,
         o_groups=2, o_lora_rank=32, index_n_heads=8, index_head_dim=32, index_topk=8,
         rms_norm_eps=1e-6, max_position_embeddings=4096,
+        # YaRN on the compressed layers as in the release (factor 16), with a short original length
+        # so the ramp between interpolated and extrapolated pairs falls inside the 8 rope pairs.
+        rope_parameters={"rope_type": "yarn", "factor": 16.0, "original_max_position_embeddings": 256,
+                         "beta_fast": 32.0, "beta_slow": 1.0},
     ),
-    # 3 layers: HCA first (V4-Pro style bootstrap), CSA, SWA; one hash layer; 2 streams; other dims.
+    # 3 layers: HCA first (V4-Pro style bootstrap), CSA, SWA; one hash layer; 2 streams; other dims;
+    # plain (non-YaRN) rope on the compressed layers.
     "hca_first3": dict(
         seed=99,
         vocab_size=192, hidden_size=96, moe_intermediate_size=24, num_hidden_layers=3,

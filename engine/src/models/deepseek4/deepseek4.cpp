@@ -45,13 +45,13 @@ void rms_norm_rows(float * x, int rows, int d, const float * weight, float eps) 
 }
 
 // Interleaved RoPE on the trailing rope_dim channels of one head vector v[dim]:
-// pairs (2i, 2i+1) of the rope slice rotate by pos * theta^(-2i/rope_dim); sign = -1 undoes it.
-void rope_apply(float * v, int dim, int rope_dim, int pos, float theta, float sign) {
-    float * r = v + (dim - rope_dim);
-    for (int i = 0; i < rope_dim / 2; i++) {
-        const float inv_freq = 1.0f / std::pow(theta, float(2 * i) / float(rope_dim));
-        const float angle = float(pos) * inv_freq;
-        const float c = std::cos(angle), s = sign * std::sin(angle);
+// pairs (2i, 2i+1) of the rope slice rotate by pos * inv_freq[i]; sign = -1 undoes it.
+void rope_apply(float * v, int dim, const d4_rope & rope, int pos, float sign) {
+    const int pairs = int(rope.inv_freq.size());
+    float * r = v + (dim - 2 * pairs);
+    for (int i = 0; i < pairs; i++) {
+        const float angle = float(pos) * rope.inv_freq[size_t(i)];
+        const float c = std::cos(angle) * rope.attn_factor, s = sign * std::sin(angle) * rope.attn_factor;
         const float a = r[2 * i], b = r[2 * i + 1];
         r[2 * i] = a * c - b * s;
         r[2 * i + 1] = b * c + a * s;
@@ -181,7 +181,7 @@ std::vector<float> compress(const d4_config & c, const d4_compressor & comp, int
     }
     rms_norm_rows(entries.data(), n_win, dim, comp.kv_norm.data(), c.rms_eps);
     for (int w = 0; w < n_win; w++) {
-        rope_apply(&entries[size_t(w) * dim], dim, c.rope_dim, w * ratio, c.compress_rope_theta, 1.0f);
+        rope_apply(&entries[size_t(w) * dim], dim, c.rope_compress, w * ratio, 1.0f);
     }
     return entries;
 }
@@ -196,7 +196,7 @@ std::vector<char> index_select(const d4_config & c, const d4_layer & L, const st
     const int C = T / ratio;
     std::vector<float> q = linear(q_res, T, c.q_lora_rank, L.index_q_b, H * dim);      // [T, H, dim]
     for (int t = 0; t < T; t++) {
-        for (int h = 0; h < H; h++) rope_apply(&q[(size_t(t) * H + h) * dim], dim, c.rope_dim, t, c.compress_rope_theta, 1.0f);
+        for (int h = 0; h < H; h++) rope_apply(&q[(size_t(t) * H + h) * dim], dim, c.rope_compress, t, 1.0f);
     }
     const std::vector<float> head_w = linear(x, T, c.hidden, L.index_weights, H);    // [T, H]
     const float softmax_scale = 1.0f / std::sqrt(float(dim)), weights_scale = 1.0f / std::sqrt(float(H));
@@ -232,7 +232,7 @@ std::vector<char> index_select(const d4_config & c, const d4_layer & L, const st
 // per-head sink logit, inverse rope on the output's rope slice, grouped low-rank output projection.
 std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn type, const std::vector<float> & x, int T) {
     const int H = c.n_heads, hd = c.head_dim, D = c.hidden;
-    const float theta = type == d4_attn::sliding ? c.rope_theta : c.compress_rope_theta;
+    const d4_rope & rope = type == d4_attn::sliding ? c.rope_main : c.rope_compress;
 
     std::vector<float> q_res = linear(x, T, D, L.q_a, c.q_lora_rank);                 // [T, q_lora]
     rms_norm_rows(q_res.data(), T, c.q_lora_rank, L.q_a_norm.data(), c.rms_eps);
@@ -241,8 +241,8 @@ std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn ty
     std::vector<float> kv = linear(x, T, D, L.kv, hd);                                // [T, hd]
     rms_norm_rows(kv.data(), T, hd, L.kv_norm.data(), c.rms_eps);
     for (int t = 0; t < T; t++) {
-        for (int h = 0; h < H; h++) rope_apply(&q[(size_t(t) * H + h) * hd], hd, c.rope_dim, t, theta, 1.0f);
-        rope_apply(&kv[size_t(t) * hd], hd, c.rope_dim, t, theta, 1.0f);
+        for (int h = 0; h < H; h++) rope_apply(&q[(size_t(t) * H + h) * hd], hd, rope, t, 1.0f);
+        rope_apply(&kv[size_t(t) * hd], hd, rope, t, 1.0f);
     }
 
     std::vector<float> comp_kv;  // [C, hd]
@@ -289,7 +289,7 @@ std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn ty
                 const float p = logits[i] / sum;
                 for (int d = 0; d < hd; d++) oh[d] += p * vals[i][d];
             }
-            rope_apply(oh, hd, c.rope_dim, t, theta, -1.0f);  // V carried rope (K = V): undo at the query position
+            rope_apply(oh, hd, rope, t, -1.0f);  // V carried rope (K = V): undo at the query position
         }
     }
 

@@ -18,6 +18,14 @@ namespace v4::deepseek4 {
 
 enum class d4_attn { sliding, csa, hca };  // compress ratio 0 / compress_rates[csa] / [hca]
 
+// One RoPE table: pair i of the rope slice turns by pos * inv_freq[i]; cos and sin are scaled by
+// attn_factor (YaRN's attention factor; V4 forces 1.0). "main" is plain RoPE (SWA-only layers);
+// "compress" is YaRN in the release (CSA / HCA layers, their compressors and the indexer).
+struct d4_rope {
+    std::vector<float> inv_freq;  // [rope_dim / 2]
+    float attn_factor = 1.0f;
+};
+
 struct d4_config {
     int vocab = 0, hidden = 0, n_layers = 0;
     int n_heads = 0, head_dim = 0, rope_dim = 0;  // rope on the trailing rope_dim channels of a head
@@ -29,9 +37,15 @@ struct d4_config {
     int hc_mult = 0, hc_sinkhorn_iters = 0;
     float hc_eps = 1e-6f, rms_eps = 1e-6f;
     float rope_theta = 10000.0f, compress_rope_theta = 160000.0f;
+    d4_rope rope_main, rope_compress;  // built from the above by d4_parse_config
     std::vector<d4_attn> attn_types;  // [n_layers]
     std::vector<bool> hash_moe;       // [n_layers]
 };
+
+// RoPE tables (float, as torch builds them).
+d4_rope d4_rope_default(float base, int rope_dim);
+d4_rope d4_rope_yarn(float base, int rope_dim, float factor, double original_max_pos, float beta_fast, float beta_slow,
+                     bool truncate);
 
 // Parses a transformers config.json (layer_types / mlp_layer_types, or the original checkpoint's
 // compress_ratios / num_hash_layers). Throws format / unsupported with the offending key named.

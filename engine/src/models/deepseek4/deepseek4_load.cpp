@@ -1,4 +1,5 @@
 // config.json parsing and the tensor table for DeepSeek-V4 (Hugging Face names).
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -63,6 +64,42 @@ std::string read_text(const std::string & path) {
 
 } // namespace
 
+// inv_freq[i] = 1 / base^(2i / dim), in float as torch computes it.
+d4_rope d4_rope_default(float base, int dim) {
+    d4_rope rope;
+    for (int i = 0; i < dim / 2; i++) {
+        rope.inv_freq.push_back(1.0f / std::pow(base, float(2 * i) / float(dim)));
+    }
+    return rope;
+}
+
+// YaRN (transformers _compute_yarn_parameters): pairs below `low` keep their frequency
+// (extrapolation), pairs above `high` are divided by `factor` (interpolation), linear ramp between.
+d4_rope d4_rope_yarn(float base, int dim, float factor, double original_max_pos, float beta_fast, float beta_slow,
+                     bool truncate) {
+    const double pi = 3.14159265358979323846;
+    auto correction_dim = [&](double rotations) {
+        return (dim * std::log(original_max_pos / (rotations * 2.0 * pi))) / (2.0 * std::log(double(base)));
+    };
+    double low = correction_dim(beta_fast), high = correction_dim(beta_slow);
+    if (truncate) {
+        low = std::floor(low);
+        high = std::ceil(high);
+    }
+    low = std::max(low, 0.0);
+    high = std::min(high, double(dim - 1));
+    if (low == high) high += 0.001;  // as transformers: avoid a zero-width ramp
+    d4_rope rope;
+    for (int i = 0; i < dim / 2; i++) {
+        const float pos_freq = std::pow(base, float(2 * i) / float(dim));
+        const float extrapolated = 1.0f / pos_freq, interpolated = 1.0f / (factor * pos_freq);
+        const float ramp = std::clamp((float(i) - float(low)) / (float(high) - float(low)), 0.0f, 1.0f);
+        const float keep = 1.0f - ramp;  // share of the unscaled frequency
+        rope.inv_freq.push_back(interpolated * (1.0f - keep) + extrapolated * keep);
+    }
+    return rope;
+}
+
 d4_config d4_parse_config(const std::string & json_text, const std::string & what) {
     const json_value root = json_parse(json_text, what);
     if (root.type != json_value::kind::object) {
@@ -120,19 +157,43 @@ d4_config d4_parse_config(const std::string & json_text, const std::string & wha
                                       std::to_string(c.head_dim) + " and index_head_dim " +
                                       std::to_string(c.index_head_dim));
     }
-    if (const json_value * rp = r.get("rope_parameters")) {
-        for (const char * kind : {"main", "compress"}) {
-            const json_value * sub = rp->find(kind);
-            if (!sub) continue;
-            const json_value * type = sub->find("rope_type");
-            if (type && type->type == json_value::kind::string && type->str != "default") {
-                r.fail(ErrorCode::unsupported, std::string("rope_parameters.") + kind + ".rope_type '" + type->str +
-                                                   "' (only default rope is implemented; YaRN is a TODO)");
-            }
-            const json_value * theta = sub->find("rope_theta");
-            if (theta && theta->type == json_value::kind::number) {
-                (std::string(kind) == "main" ? c.rope_theta : c.compress_rope_theta) = float(theta->num);
-            }
+    // RoPE: rope_parameters {main, compress} (transformers), else the original config's
+    // rope_scaling (which applies to the compressed layers only).
+    const json_value * rp = r.get("rope_parameters");
+    const json_value * compress_params = rp ? rp->find("compress") : nullptr;
+    if (rp && rp->find("main") && rp->find("main")->find("rope_theta")) {
+        c.rope_theta = float(rp->find("main")->find("rope_theta")->num);
+    }
+    if (const json_value * main_type = rp && rp->find("main") ? rp->find("main")->find("rope_type") : nullptr) {
+        if (main_type->str != "default") {
+            r.fail(ErrorCode::unsupported, "rope_parameters.main.rope_type '" + main_type->str + "' (only default)");
+        }
+    }
+    if (compress_params && compress_params->find("rope_theta")) {
+        c.compress_rope_theta = float(compress_params->find("rope_theta")->num);
+    }
+    if (!compress_params) {
+        compress_params = r.get("rope_scaling");
+    }
+    c.rope_main = d4_rope_default(c.rope_theta, c.rope_dim);
+    c.rope_compress = d4_rope_default(c.compress_rope_theta, c.rope_dim);
+    if (compress_params) {
+        const config_reader cr{*compress_params, what};
+        const std::string type = cr.string_or("rope_type", cr.string_or("type", "default"));
+        if (type == "yarn") {
+            const double original = cr.number("original_max_position_embeddings", nullptr);
+            const double max_pos = r.number("max_position_embeddings", &original);
+            const double by_ratio = max_pos / original;
+            const double factor = cr.number("factor", &by_ratio);
+            double attn_factor = 0.1 * std::log(factor) + 1.0;  // transformers' default when unset
+            if (factor <= 1.0) attn_factor = 1.0;
+            const json_value * truncate = compress_params->find("truncate");
+            c.rope_compress = d4_rope_yarn(c.compress_rope_theta, c.rope_dim, float(factor), original,
+                                           cr.real("beta_fast", 32.0), cr.real("beta_slow", 1.0),
+                                           !truncate || truncate->b);
+            c.rope_compress.attn_factor = cr.real("attention_factor", attn_factor);
+        } else if (type != "default") {
+            r.fail(ErrorCode::unsupported, "compress rope_type '" + type + "' (only default and yarn)");
         }
     }
 
