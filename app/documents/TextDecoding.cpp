@@ -26,6 +26,29 @@ DecodedText converted(const QByteArray & bytes, qsizetype bom, QStringConverter:
     return {text.toUtf8(), QString::fromLatin1(name), bom, false};
 }
 
+// Windows-1252 bytes 0x80-0x9F (C1 controls in Latin-1); 0 = undefined there, kept as Latin-1.
+// Qt 6.4's QStringDecoder has no Windows-1252, and real "not UTF-8" files are mostly 1252: their
+// curly quotes, dashes and € would otherwise turn into invisible control characters.
+constexpr char16_t kCp1252High[32] = {
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+    0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178};
+
+// Latin-1, or Windows-1252 when the text uses its 0x80-0x9F characters.
+DecodedText decodeSingleByte(const QByteArray & bytes) {
+    QString text(bytes.size(), Qt::Uninitialized);
+    bool    cp1252 = false;
+    for (qsizetype i = 0; i < bytes.size(); ++i) {
+        const auto c = static_cast<unsigned char>(bytes[i]);
+        char16_t   u = c;
+        if (c >= 0x80 && c < 0xA0 && kCp1252High[c - 0x80]) {
+            u      = kCp1252High[c - 0x80];
+            cp1252 = true;
+        }
+        text[i] = QChar(u);
+    }
+    return {text.toUtf8(), QString::fromLatin1(cp1252 ? "Windows-1252" : "Latin-1"), 0, false};
+}
+
 } // namespace
 
 // Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. The ASCII fast
@@ -99,7 +122,7 @@ DecodedText decodeText(const QByteArray & bytes) {
     if (isValidUtf8(bytes.constData() + bom, bytes.size() - bom)) {
         return {bom ? bytes.mid(bom) : bytes, QString::fromLatin1(bom ? "UTF-8 (BOM)" : "UTF-8"), bom, true};
     }
-    return converted(bytes, 0, QStringConverter::Latin1, "Latin-1");
+    return decodeSingleByte(bytes);
 }
 
 } // namespace v4app::documents

@@ -250,6 +250,10 @@ private slots:
         QVERIFY(latin);
         QCOMPARE(latin->encoding, QStringLiteral("Latin-1"));
         QCOMPARE(latin->chunks.first().text, QStringLiteral("café crème\n"));
+        auto cp1252 = importFile(writeFile(m_dir, QStringLiteral("cp1252.txt"), "\x93quoted\x94 \x96 5\x80\n"));
+        QVERIFY(cp1252);
+        QCOMPARE(cp1252->encoding, QStringLiteral("Windows-1252"));
+        QCOMPARE(cp1252->chunks.first().text, QStringLiteral("“quoted” – 5€\n"));
         QVERIFY(!isValidUtf8("\xC0\xAF", 2));
         QVERIFY(!isValidUtf8("\xED\xA0\x80", 3));
         QVERIFY(!isValidUtf8("ab\xE4\xB8", 4));
