@@ -1,6 +1,7 @@
 // DeepSeek-V4 fp32 reference forward against transformers 5.23 (fixtures from
 // tools/reference/make_deepseek4_fixtures.py): prefill logits at every one of the 300 positions,
-// the 64-token greedy continuation, and precise errors for broken weights and configs.
+// the same through chunked prefill with a carried state, the 64-token greedy continuation (stateless
+// and with single-token decode steps), and precise errors for broken weights and configs.
 //
 // Error measure, per position t: rel(t) = max_v |got[t,v] - ref[t,v]| / max_v |ref[t,v]|;
 // the test takes the maximum over t and requires <= 1e-3 (fp32 vs fp32 lands near 1e-6).
@@ -30,6 +31,25 @@ constexpr double max_rel_error = 1e-3;
 
 std::string fixture_dir(const char * config) {
     return v4test::fixturePath(QStringLiteral("deepseek4/%1").arg(QLatin1String(config))).toStdString();
+}
+
+// max over positions of max_v |got - ref| / max_v |ref|; sets worst_pos.
+double max_rel_error_of(const std::vector<float> & got, const std::vector<float> & ref, int T, int V, int & worst_pos) {
+    double worst = 0.0;
+    worst_pos = -1;
+    for (int t = 0; t < T; t++) {
+        double diff = 0.0, scale = 0.0;
+        for (int v = 0; v < V; v++) {
+            const size_t i = size_t(t) * V + v;
+            diff = std::max(diff, std::isfinite(got[i]) ? double(std::fabs(got[i] - ref[i])) : INFINITY);
+            scale = std::max(scale, double(std::fabs(ref[i])));
+        }
+        if (diff / scale > worst) {
+            worst = diff / scale;
+            worst_pos = t;
+        }
+    }
+    return worst;
 }
 
 std::vector<int32_t> to_i32(const std::vector<int64_t> & v) { return std::vector<int32_t>(v.begin(), v.end()); }
@@ -156,6 +176,51 @@ private slots:
         qInfo("%s: max rel error %.3g (position %d of %d)", qPrintable(config), worst, worst_pos, T);
         QVERIFY2(worst <= max_rel_error,
                  qPrintable(QStringLiteral("max rel error %1 at position %2").arg(worst).arg(worst_pos)));
+    }
+
+    void chunked_prefill_matches_data() { prefill_matches_transformers_data(); }
+
+    // The same 300 tokens in chunks of 1, 130, 3, 7 and 159 (boundaries inside CSA and HCA windows
+    // and inside the sliding window) through one carried state.
+    void chunked_prefill_matches() {
+        QFETCH(QString, config);
+        const std::string dir = fixture_dir(config.toUtf8().constData());
+        const d4_model model = d4_load(dir);
+        const safetensors_file expected(dir + "/expected.safetensors");
+        const std::vector<int32_t> ids = to_i32(expected.i64("input_ids"));
+        const int V = model.cfg.vocab, T = int(ids.size());
+        const std::vector<float> ref = expected.f32("logits", {T, V});
+        d4_state state = d4_new_state(model);
+        std::vector<float> got;
+        size_t at = 0;
+        for (size_t len : {size_t(1), size_t(130), size_t(3), size_t(7), size_t(T) - 141}) {
+            const std::vector<int32_t> chunk(ids.begin() + std::ptrdiff_t(at), ids.begin() + std::ptrdiff_t(at + len));
+            const std::vector<float> logits = d4_eval(model, state, chunk);
+            got.insert(got.end(), logits.begin(), logits.end());
+            at += len;
+        }
+        QCOMPARE(state.n_past, T);
+        int worst_pos = -1;
+        const double worst = max_rel_error_of(got, ref, T, V, worst_pos);
+        qInfo("%s chunked: max rel error %.3g (position %d)", qPrintable(config), worst, worst_pos);
+        QVERIFY2(worst <= max_rel_error, qPrintable(QStringLiteral("max rel error %1 at position %2").arg(worst).arg(worst_pos)));
+    }
+
+    void greedy_decode_matches_data() { prefill_matches_transformers_data(); }
+
+    // Prefill once, then 63 single-token decode steps with the carried state.
+    void greedy_decode_matches() {
+        QFETCH(QString, config);
+        const std::string dir = fixture_dir(config.toUtf8().constData());
+        const d4_model model = d4_load(dir);
+        const safetensors_file expected(dir + "/expected.safetensors");
+        const std::vector<int32_t> ids = to_i32(expected.i64("input_ids"));
+        const std::vector<int32_t> want = to_i32(expected.i64("continuation"));
+        const std::vector<int32_t> got = d4_greedy_decode(model, ids, int(want.size()));
+        for (size_t i = 0; i < want.size(); i++) {
+            QVERIFY2(got[i] == want[i], qPrintable(QStringLiteral("token %1: got %2, transformers %3")
+                                                       .arg(i).arg(got[i]).arg(want[i])));
+        }
     }
 
     void greedy_continuation_matches_data() { prefill_matches_transformers_data(); }

@@ -2,7 +2,9 @@
 //   embedding -> n_hc residual streams -> per layer { mHC collapse -> attention -> mHC expand/mix,
 //   mHC collapse -> MoE -> mHC expand/mix } -> hyper head -> RMSNorm -> lm_head.
 // Matrices are row-major [out, in] as in PyTorch; activations are row-major [T, features].
-// Mirrors transformers 5.23 modeling_deepseek_v4.py (stateless path, past_key_values = None).
+// Mirrors transformers 5.23 modeling_deepseek_v4.py. d4_eval takes the sequence in chunks of any
+// size (prefill, then one token per decode step) and carries what the next chunk needs in d4_state:
+// the last sliding_window - 1 keys per layer and the compressors' open windows and entries.
 #include "models/deepseek4/deepseek4.h"
 
 #include <algorithm>
@@ -143,31 +145,34 @@ void hc_expand(const d4_config & c, std::vector<float> & X, int T, const std::ve
 // `ratio` tokens becomes one entry, a per-channel softmax(gate + position_bias)-weighted sum of the
 // projected tokens, RMSNormed and roped at the window's first position. CSA ("overlap") entries
 // mix two series: Ca (channels [0, dim)) of the previous window and Cb ([dim, 2dim)) of the current.
-// Returns entries [T / ratio, dim].
-std::vector<float> compress(const d4_config & c, const d4_compressor & comp, int ratio, const std::vector<float> & x,
-                            int T) {
+// Appends this chunk's tokens to the open window in `st` and every window that closes to
+// st.entries; tokens of a still-open window wait in st.buf_* for the next call.
+void compress_append(const d4_config & c, const d4_compressor & comp, int ratio, const std::vector<float> & x, int S,
+                     d4_comp_state & st) {
     const int dim = comp.dim, width = (comp.overlap ? 2 : 1) * dim;
-    const std::vector<float> kv = linear(x, T, c.hidden, comp.kv_proj, width);     // [T, width]
-    const std::vector<float> gate = linear(x, T, c.hidden, comp.gate_proj, width); // [T, width]
-    const int n_win = T / ratio;
-    std::vector<float> entries(size_t(n_win) * dim);
+    const std::vector<float> kv = linear(x, S, c.hidden, comp.kv_proj, width);     // [S, width]
+    const std::vector<float> gate = linear(x, S, c.hidden, comp.gate_proj, width); // [S, width]
+    st.buf_kv.insert(st.buf_kv.end(), kv.begin(), kv.end());
+    st.buf_gate.insert(st.buf_gate.end(), gate.begin(), gate.end());
+    const int n_buf = int(st.buf_kv.size() / size_t(width));
+    const int n_close = n_buf / ratio;
     std::vector<float> logit(static_cast<size_t>(2 * ratio)), value(static_cast<size_t>(2 * ratio));
-    for (int w = 0; w < n_win; w++) {
+    std::vector<float> entry(static_cast<size_t>(dim));
+    for (int k = 0; k < n_close; k++) {
+        const float * cur_kv = &st.buf_kv[size_t(k) * ratio * width];     // [ratio, width]
+        const float * cur_gate = &st.buf_gate[size_t(k) * ratio * width];
+        const bool has_prev = comp.overlap && st.n_entries > 0;
         for (int ch = 0; ch < dim; ch++) {
             int n_slots = 0;
-            auto slot = [&](int token, int r, int column) {
-                logit[size_t(n_slots)] = gate[size_t(token) * width + column] + comp.pos_bias[size_t(r) * width + column];
-                value[size_t(n_slots)] = kv[size_t(token) * width + column];
+            auto slot = [&](const float * kv_rows, const float * gate_rows, int r, int column) {
+                logit[size_t(n_slots)] = gate_rows[size_t(r) * width + column] + comp.pos_bias[size_t(r) * width + column];
+                value[size_t(n_slots)] = kv_rows[size_t(r) * width + column];
                 n_slots++;
             };
-            if (comp.overlap) {
-                if (w > 0) {
-                    for (int r = 0; r < ratio; r++) slot((w - 1) * ratio + r, r, ch);  // Ca, previous window
-                }
-                for (int r = 0; r < ratio; r++) slot(w * ratio + r, r, dim + ch);      // Cb, this window
-            } else {
-                for (int r = 0; r < ratio; r++) slot(w * ratio + r, r, ch);
+            if (has_prev) {
+                for (int r = 0; r < ratio; r++) slot(st.prev_kv.data(), st.prev_gate.data(), r, ch);  // Ca, previous window
             }
+            for (int r = 0; r < ratio; r++) slot(cur_kv, cur_gate, r, comp.overlap ? dim + ch : ch);  // Cb (or the only series)
             float mx = neg_inf;
             for (int i = 0; i < n_slots; i++) mx = std::max(mx, logit[size_t(i)]);
             float sum = 0.0f, acc = 0.0f;
@@ -176,36 +181,43 @@ std::vector<float> compress(const d4_config & c, const d4_compressor & comp, int
                 sum += p;
                 acc += p * value[size_t(i)];
             }
-            entries[size_t(w) * dim + ch] = acc / sum;
+            entry[size_t(ch)] = acc / sum;
+        }
+        rms_norm_rows(entry.data(), 1, dim, comp.kv_norm.data(), c.rms_eps);
+        rope_apply(entry.data(), dim, c.rope_compress, st.n_entries * ratio, 1.0f);
+        st.entries.insert(st.entries.end(), entry.begin(), entry.end());
+        st.n_entries++;
+        if (comp.overlap) {
+            st.prev_kv.assign(cur_kv, cur_kv + size_t(ratio) * width);
+            st.prev_gate.assign(cur_gate, cur_gate + size_t(ratio) * width);
         }
     }
-    rms_norm_rows(entries.data(), n_win, dim, comp.kv_norm.data(), c.rms_eps);
-    for (int w = 0; w < n_win; w++) {
-        rope_apply(&entries[size_t(w) * dim], dim, c.rope_compress, w * ratio, 1.0f);
-    }
-    return entries;
+    const size_t consumed = size_t(n_close) * ratio * width;
+    st.buf_kv.erase(st.buf_kv.begin(), st.buf_kv.begin() + std::ptrdiff_t(consumed));
+    st.buf_gate.erase(st.buf_gate.begin(), st.buf_gate.begin() + std::ptrdiff_t(consumed));
 }
 
 // Lightning indexer (paper §2.3.1 eqs. 13-17): score[t, s] = sum_h w[t,h] * ReLU(q[t,h] . K[s]) and
-// keep, per query, the top index_topk causally visible entries (s < (t + 1) / ratio).
-// Returns visible[t * C + s] (1 = attend).
+// keep, per query, the top index_topk causally visible entries (s < (pos + 1) / ratio).
+// Returns visible[t * C + s] (1 = attend), C = entries after this chunk.
 std::vector<char> index_select(const d4_config & c, const d4_layer & L, const std::vector<float> & x,
-                               const std::vector<float> & q_res, int T) {
+                               const std::vector<float> & q_res, int S, int n_past, d4_comp_state & st) {
     const int ratio = c.csa_ratio, H = c.index_heads, dim = c.index_head_dim;
-    const std::vector<float> keys = compress(c, L.index_comp, ratio, x, T);           // [C, dim]
-    const int C = T / ratio;
-    std::vector<float> q = linear(q_res, T, c.q_lora_rank, L.index_q_b, H * dim);      // [T, H, dim]
-    for (int t = 0; t < T; t++) {
-        for (int h = 0; h < H; h++) rope_apply(&q[(size_t(t) * H + h) * dim], dim, c.rope_compress, t, 1.0f);
+    compress_append(c, L.index_comp, ratio, x, S, st);
+    const std::vector<float> & keys = st.entries;                                     // [C, dim]
+    const int C = st.n_entries;
+    std::vector<float> q = linear(q_res, S, c.q_lora_rank, L.index_q_b, H * dim);      // [S, H, dim]
+    for (int t = 0; t < S; t++) {
+        for (int h = 0; h < H; h++) rope_apply(&q[(size_t(t) * H + h) * dim], dim, c.rope_compress, n_past + t, 1.0f);
     }
-    const std::vector<float> head_w = linear(x, T, c.hidden, L.index_weights, H);    // [T, H]
+    const std::vector<float> head_w = linear(x, S, c.hidden, L.index_weights, H);    // [S, H]
     const float softmax_scale = 1.0f / std::sqrt(float(dim)), weights_scale = 1.0f / std::sqrt(float(H));
-    std::vector<char> visible(size_t(T) * C, 0);
+    std::vector<char> visible(size_t(S) * C, 0);
     std::vector<float> score(static_cast<size_t>(C));
     std::vector<int> order(static_cast<size_t>(C));
     const int top_k = std::min(c.index_topk, C);
-    for (int t = 0; t < T; t++) {
-        const int n_ready = (t + 1) / ratio;  // entries whose window closed at or before t
+    for (int t = 0; t < S; t++) {
+        const int n_ready = (n_past + t + 1) / ratio;  // entries whose window closed at or before this token
         for (int s = 0; s < C; s++) {
             if (s >= n_ready) { score[size_t(s)] = neg_inf; continue; }
             float acc = 0.0f;
@@ -218,6 +230,7 @@ std::vector<char> index_select(const d4_config & c, const d4_layer & L, const st
             }
             score[size_t(s)] = acc;
         }
+        // Ties (e.g. several exact-0 scores) break towards the lower index; torch.topk leaves them unspecified.
         std::iota(order.begin(), order.end(), 0);
         std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return score[size_t(a)] > score[size_t(b)]; });
         for (int i = 0; i < top_k; i++) {
@@ -230,47 +243,55 @@ std::vector<char> index_select(const d4_config & c, const d4_layer & L, const st
 // Attention block (paper §2.3): low-rank q, shared K=V single head, sliding window of
 // `sliding_window` keys plus compressed entries (CSA: indexer-selected; HCA: all closed windows),
 // per-head sink logit, inverse rope on the output's rope slice, grouped low-rank output projection.
-std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn type, const std::vector<float> & x, int T) {
+// x [S, D] are the chunk's tokens at positions n_past .. n_past + S - 1; `st` carries the window
+// tail and the compressor states across chunks.
+std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn type, const std::vector<float> & x, int S,
+                             int n_past, d4_layer_state & st) {
     const int H = c.n_heads, hd = c.head_dim, D = c.hidden;
     const d4_rope & rope = type == d4_attn::sliding ? c.rope_main : c.rope_compress;
 
-    std::vector<float> q_res = linear(x, T, D, L.q_a, c.q_lora_rank);                 // [T, q_lora]
-    rms_norm_rows(q_res.data(), T, c.q_lora_rank, L.q_a_norm.data(), c.rms_eps);
-    std::vector<float> q = linear(q_res, T, c.q_lora_rank, L.q_b, H * hd);           // [T, H, hd]
-    rms_norm_rows(q.data(), T * H, hd, nullptr, c.rms_eps);
-    std::vector<float> kv = linear(x, T, D, L.kv, hd);                                // [T, hd]
-    rms_norm_rows(kv.data(), T, hd, L.kv_norm.data(), c.rms_eps);
-    for (int t = 0; t < T; t++) {
-        for (int h = 0; h < H; h++) rope_apply(&q[(size_t(t) * H + h) * hd], hd, rope, t, 1.0f);
-        rope_apply(&kv[size_t(t) * hd], hd, rope, t, 1.0f);
+    std::vector<float> q_res = linear(x, S, D, L.q_a, c.q_lora_rank);                 // [S, q_lora]
+    rms_norm_rows(q_res.data(), S, c.q_lora_rank, L.q_a_norm.data(), c.rms_eps);
+    std::vector<float> q = linear(q_res, S, c.q_lora_rank, L.q_b, H * hd);           // [S, H, hd]
+    rms_norm_rows(q.data(), S * H, hd, nullptr, c.rms_eps);
+    std::vector<float> kv = linear(x, S, D, L.kv, hd);                                // [S, hd]
+    rms_norm_rows(kv.data(), S, hd, L.kv_norm.data(), c.rms_eps);
+    for (int t = 0; t < S; t++) {
+        for (int h = 0; h < H; h++) rope_apply(&q[(size_t(t) * H + h) * hd], hd, rope, n_past + t, 1.0f);
+        rope_apply(&kv[size_t(t) * hd], hd, rope, n_past + t, 1.0f);
     }
+    // Window keys: the carried tail (positions kv_base ..) followed by this chunk.
+    std::vector<float> keys = st.kv_tail;
+    keys.insert(keys.end(), kv.begin(), kv.end());                                   // [n_tail + S, hd]
+    const int kv_base = n_past - int(st.kv_tail.size() / size_t(hd));
 
-    std::vector<float> comp_kv;  // [C, hd]
-    std::vector<char> visible;   // [T, C]
+    std::vector<char> visible;  // [S, C]
     int C = 0;
+    const d4_comp_state & comp = st.comp;
     if (type != d4_attn::sliding) {
         const int ratio = type == d4_attn::csa ? c.csa_ratio : c.hca_ratio;
-        comp_kv = compress(c, L.comp, ratio, x, T);
-        C = T / ratio;
+        compress_append(c, L.comp, ratio, x, S, st.comp);
+        C = st.comp.n_entries;
         if (type == d4_attn::csa) {
-            visible = index_select(c, L, x, q_res, T);
+            visible = index_select(c, L, x, q_res, S, n_past, st.index_comp);
         } else {
-            visible.assign(size_t(T) * C, 0);
-            for (int t = 0; t < T; t++) {
-                for (int s = 0; s < std::min(C, (t + 1) / ratio); s++) visible[size_t(t) * C + s] = 1;
+            visible.assign(size_t(S) * C, 0);
+            for (int t = 0; t < S; t++) {
+                for (int s = 0; s < std::min(C, (n_past + t + 1) / ratio); s++) visible[size_t(t) * C + s] = 1;
             }
         }
     }
 
     const float scale = 1.0f / std::sqrt(float(hd));
-    std::vector<float> out(size_t(T) * H * hd, 0.0f);  // [T, H, hd]
+    std::vector<float> out(size_t(S) * H * hd, 0.0f);  // [S, H, hd]
     std::vector<float> logits;
     std::vector<const float *> vals;
-    for (int t = 0; t < T; t++) {
+    for (int t = 0; t < S; t++) {
+        const int pos = n_past + t;
         vals.clear();
-        for (int j = std::max(0, t - c.sliding_window + 1); j <= t; j++) vals.push_back(&kv[size_t(j) * hd]);
+        for (int j = std::max(0, pos - c.sliding_window + 1); j <= pos; j++) vals.push_back(&keys[size_t(j - kv_base) * hd]);
         for (int s = 0; s < C; s++) {
-            if (visible[size_t(t) * C + s]) vals.push_back(&comp_kv[size_t(s) * hd]);
+            if (visible[size_t(t) * C + s]) vals.push_back(&comp.entries[size_t(s) * hd]);
         }
         logits.resize(vals.size());
         for (int h = 0; h < H; h++) {
@@ -289,14 +310,17 @@ std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn ty
                 const float p = logits[i] / sum;
                 for (int d = 0; d < hd; d++) oh[d] += p * vals[i][d];
             }
-            rope_apply(oh, hd, rope, t, -1.0f);  // V carried rope (K = V): undo at the query position
+            rope_apply(oh, hd, rope, pos, -1.0f);  // V carried rope (K = V): undo at the query position
         }
     }
+    // Keep the last sliding_window - 1 rows: the next token's window is those plus itself.
+    const size_t keep = std::min(keys.size() / size_t(hd), size_t(c.sliding_window - 1));
+    st.kv_tail.assign(keys.end() - std::ptrdiff_t(keep * hd), keys.end());
 
-    // Grouped output projection: group g of heads [T, H*hd/G] -> [T, o_lora] with its own block of o_a.
+    // Grouped output projection: group g of heads [S, H*hd/G] -> [S, o_lora] with its own block of o_a.
     const int G = c.o_groups, in_g = H * hd / G, R = c.o_lora_rank;
-    std::vector<float> grouped(size_t(T) * G * R);  // [T, G * o_lora]
-    for (int t = 0; t < T; t++) {
+    std::vector<float> grouped(size_t(S) * G * R);  // [S, G * o_lora]
+    for (int t = 0; t < S; t++) {
         for (int g = 0; g < G; g++) {
             const float * xg = &out[size_t(t) * H * hd + size_t(g) * in_g];
             for (int r = 0; r < R; r++) {
@@ -307,7 +331,7 @@ std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn ty
             }
         }
     }
-    return linear(grouped, T, G * R, L.o_b, D);  // [T, D]
+    return linear(grouped, S, G * R, L.o_b, D);  // [S, D]
 }
 
 // SwiGLU with V4's clamp: silu(min(gate, limit)) * clamp(up, -limit, limit)
@@ -366,15 +390,24 @@ std::vector<float> moe(const d4_config & c, const d4_layer & L, bool hashed, con
 
 } // namespace
 
-std::vector<float> d4_forward(const d4_model & m, const std::vector<int32_t> & tokens) {
+d4_state d4_new_state(const d4_model & m) {
+    d4_state st;
+    st.layers.resize(m.layers.size());
+    return st;
+}
+
+std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vector<int32_t> & tokens) {
     const d4_config & c = m.cfg;
-    const int T = int(tokens.size()), D = c.hidden, n = c.hc_mult;
-    if (T == 0) {
+    const int S = int(tokens.size()), D = c.hidden, n = c.hc_mult;
+    if (S == 0) {
         throw Error(ErrorCode::invalid_argument, "deepseek4: empty token sequence");
     }
-    // Residual streams X [T, n, D]: every stream starts as the token embedding.
-    std::vector<float> X(size_t(T) * n * D);
-    for (int t = 0; t < T; t++) {
+    if (state.layers.size() != m.layers.size()) {
+        throw Error(ErrorCode::invalid_argument, "deepseek4: state was made for another model");
+    }
+    // Residual streams X [S, n, D]: every stream starts as the token embedding.
+    std::vector<float> X(size_t(S) * n * D);
+    for (int t = 0; t < S; t++) {
         const int32_t id = tokens[size_t(t)];
         if (id < 0 || id >= c.vocab) {
             throw Error(ErrorCode::invalid_argument, "deepseek4: token id " + std::to_string(id) + " outside vocab");
@@ -387,40 +420,62 @@ std::vector<float> d4_forward(const d4_model & m, const std::vector<int32_t> & t
     hc_weights hc;
     for (int il = 0; il < c.n_layers; il++) {
         const d4_layer & L = m.layers[size_t(il)];
-        std::vector<float> attn_in = hc_collapse(c, X, T, L.attn_hc_fn, L.attn_hc_base, L.attn_hc_scale, hc);
-        rms_norm_rows(attn_in.data(), T, D, L.attn_norm.data(), c.rms_eps);
-        const std::vector<float> attn_out = attention(c, L, c.attn_types[size_t(il)], attn_in, T);
-        hc_expand(c, X, T, attn_out, hc);
+        std::vector<float> attn_in = hc_collapse(c, X, S, L.attn_hc_fn, L.attn_hc_base, L.attn_hc_scale, hc);
+        rms_norm_rows(attn_in.data(), S, D, L.attn_norm.data(), c.rms_eps);
+        const std::vector<float> attn_out =
+            attention(c, L, c.attn_types[size_t(il)], attn_in, S, state.n_past, state.layers[size_t(il)]);
+        hc_expand(c, X, S, attn_out, hc);
 
-        std::vector<float> ffn_in = hc_collapse(c, X, T, L.ffn_hc_fn, L.ffn_hc_base, L.ffn_hc_scale, hc);
-        rms_norm_rows(ffn_in.data(), T, D, L.ffn_norm.data(), c.rms_eps);
-        const std::vector<float> ffn_out = moe(c, L, c.hash_moe[size_t(il)], ffn_in, tokens, T);
-        hc_expand(c, X, T, ffn_out, hc);
+        std::vector<float> ffn_in = hc_collapse(c, X, S, L.ffn_hc_fn, L.ffn_hc_base, L.ffn_hc_scale, hc);
+        rms_norm_rows(ffn_in.data(), S, D, L.ffn_norm.data(), c.rms_eps);
+        const std::vector<float> ffn_out = moe(c, L, c.hash_moe[size_t(il)], ffn_in, tokens, S);
+        hc_expand(c, X, S, ffn_out, hc);
     }
+    state.n_past += S;
 
     // Hyper head: collapse the n streams with sigmoid weights, then RMSNorm and lm_head.
     std::vector<float> flat = X;
-    rms_norm_rows(flat.data(), T, n * D, nullptr, c.rms_eps);
-    const std::vector<float> mix = linear(flat, T, n * D, m.head_fn, n);  // [T, n]
-    std::vector<float> h(size_t(T) * D, 0.0f);
-    for (int t = 0; t < T; t++) {
+    rms_norm_rows(flat.data(), S, n * D, nullptr, c.rms_eps);
+    const std::vector<float> mix = linear(flat, S, n * D, m.head_fn, n);  // [S, n]
+    std::vector<float> h(size_t(S) * D, 0.0f);
+    for (int t = 0; t < S; t++) {
         for (int j = 0; j < n; j++) {
             const float pre = sigmoid(mix[size_t(t) * n + j] * m.head_scale[0] + m.head_base[size_t(j)]) + c.hc_eps;
             for (int d = 0; d < D; d++) h[size_t(t) * D + d] += pre * X[(size_t(t) * n + j) * D + d];
         }
     }
-    rms_norm_rows(h.data(), T, D, m.out_norm.data(), c.rms_eps);
-    return linear(h, T, D, m.lm_head, c.vocab);  // [T, vocab]
+    rms_norm_rows(h.data(), S, D, m.out_norm.data(), c.rms_eps);
+    return linear(h, S, D, m.lm_head, c.vocab);  // [S, vocab]
 }
+
+std::vector<float> d4_forward(const d4_model & m, const std::vector<int32_t> & tokens) {
+    d4_state state = d4_new_state(m);
+    return d4_eval(m, state, tokens);
+}
+
+namespace {
+int32_t argmax_last(const std::vector<float> & logits, int vocab) {
+    const float * last = &logits[logits.size() - size_t(vocab)];
+    return int32_t(std::max_element(last, last + vocab) - last);
+}
+} // namespace
 
 std::vector<int32_t> d4_greedy(const d4_model & m, std::vector<int32_t> tokens, int n) {
     std::vector<int32_t> out;
     for (int i = 0; i < n; i++) {
-        const std::vector<float> logits = d4_forward(m, tokens);
-        const float * last = &logits[(tokens.size() - 1) * size_t(m.cfg.vocab)];
-        const int32_t next = int32_t(std::max_element(last, last + m.cfg.vocab) - last);
-        out.push_back(next);
-        tokens.push_back(next);
+        out.push_back(argmax_last(d4_forward(m, tokens), m.cfg.vocab));
+        tokens.push_back(out.back());
+    }
+    return out;
+}
+
+std::vector<int32_t> d4_greedy_decode(const d4_model & m, const std::vector<int32_t> & prompt, int n) {
+    d4_state state = d4_new_state(m);
+    std::vector<int32_t> out;
+    std::vector<float> logits = d4_eval(m, state, prompt);
+    for (int i = 0; i < n; i++) {
+        out.push_back(argmax_last(logits, m.cfg.vocab));
+        if (i + 1 < n) logits = d4_eval(m, state, {out.back()});
     }
     return out;
 }

@@ -4,10 +4,11 @@
 //
 //   d4_model m = d4_load("dir/");                   // throws v4::Error on a bad config or tensor
 //   std::vector<float> logits = d4_forward(m, ids); // [T, vocab]
+//   d4_state s = d4_new_state(m);                    // or chunk by chunk / token by token:
+//   d4_eval(m, s, prompt); d4_eval(m, s, {next});    // carries window keys + compressor state
 //
 // Spec: shared/research/v4_architecture.md; reference: transformers 5.23
-// models/deepseek_v4/modeling_deepseek_v4.py. Decode with carried compressor state is not here
-// yet: d4_greedy re-runs the whole prefill per token (stateless, exact, slow).
+// models/deepseek_v4/modeling_deepseek_v4.py.
 #pragma once
 
 #include <cstdint>
@@ -92,15 +93,43 @@ struct d4_model {
     std::vector<float> lm_head;                    // [vocab, hidden]
 };
 
+// Per-sequence state (the model stays read-only). Shapes per layer; C = closed windows so far.
+struct d4_comp_state {
+    std::vector<float> buf_kv, buf_gate;    // [< ratio, width] projections of the open window's tokens
+    std::vector<float> prev_kv, prev_gate;  // [ratio, width] last closed window (CSA: its Ca half feeds the next entry)
+    std::vector<float> entries;             // [C, dim] compressed entries, normed and roped
+    int n_entries = 0;
+};
+
+struct d4_layer_state {
+    std::vector<float> kv_tail;  // [min(n_past, sliding_window - 1), head_dim] roped K=V rows, oldest first
+    d4_comp_state comp;          // CSA / HCA compressor
+    d4_comp_state index_comp;    // CSA indexer's compressor
+};
+
+struct d4_state {
+    int n_past = 0;                     // tokens already evaluated (positions 0 .. n_past - 1)
+    std::vector<d4_layer_state> layers; // [n_layers]
+};
+
 // Loads dir/config.json and dir/model.safetensors.
 d4_model d4_load(const std::string & dir);
 // Same from explicit paths (tests feed broken files this way).
 d4_model d4_load(const std::string & config_path, const std::string & weights_path);
 
-// Prefill over the whole sequence from position 0; returns logits [T, vocab].
+d4_state d4_new_state(const d4_model & m);
+
+// Evaluates `tokens` at positions state.n_past .. and advances the state; returns logits
+// [tokens.size(), vocab]. Any chunking gives the same logits as one prefill (up to fp32 rounding).
+std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vector<int32_t> & tokens);
+
+// Prefill over the whole sequence from position 0 with a fresh state; returns logits [T, vocab].
 std::vector<float> d4_forward(const d4_model & m, const std::vector<int32_t> & tokens);
 
-// Greedy continuation of n tokens (argmax, lowest id on ties), stateless: one prefill per token.
+// Greedy continuation of n tokens (argmax, lowest id on ties).
+// d4_greedy is stateless (one full prefill per token); d4_greedy_decode prefills once and then
+// decodes one token per step with the carried state.
 std::vector<int32_t> d4_greedy(const d4_model & m, std::vector<int32_t> tokens, int n);
+std::vector<int32_t> d4_greedy_decode(const d4_model & m, const std::vector<int32_t> & prompt, int n);
 
 } // namespace v4::deepseek4
