@@ -110,7 +110,7 @@ Expected<ImportedDocument> importFile(const QString & path, const ImportOptions 
     }
 
     if (doc.format == Format::Pdf) {
-        auto pages = pdfPages(bytes, doc.name);
+        auto pages = pdfPages(bytes, doc.name, options.pageProgress);
         if (!pages) {
             return pages.error();
         }

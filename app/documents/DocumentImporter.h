@@ -38,6 +38,9 @@ enum class Format { PlainText, Markdown, SourceCode, Html, Pdf };
 struct ImportOptions {
     qint64       maxBytes = qint64(512) * 1024 * 1024;
     ChunkOptions chunking;
+    // Called after each PDF page is extracted (page is 1-based); return false to stop the import
+    // (importFile() then fails with "… was cancelled"). Text formats are parsed in one go.
+    std::function<bool(int page, int pageCount)> pageProgress;
 };
 
 struct ImportedDocument {
@@ -62,6 +65,7 @@ QString formatName(Format format);
 QString htmlToText(const QString & html);
 
 // PDF text, one string per page. Errors: encrypted, damaged, not a PDF.
-Expected<QStringList> pdfPages(const QByteArray & bytes, const QString & nameForMessages);
+Expected<QStringList> pdfPages(const QByteArray & bytes, const QString & nameForMessages,
+                               const std::function<bool(int page, int pageCount)> & pageProgress = {});
 
 } // namespace v4app::documents

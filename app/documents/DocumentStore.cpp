@@ -155,9 +155,18 @@ Expected<ImportOutcome> DocumentStore::importFile(const QString & path, const Im
     if (progress && !progress(0, 0)) {
         return cancelled(path);
     }
-    auto doc = v4app::documents::importFile(path, options);
+    // While a PDF is parsed, progress is (0, 0) once per page, so a long PDF can be cancelled.
+    ImportOptions withPages = options;
+    bool          stopped   = false;
+    if (progress) {
+        withPages.pageProgress = [&](int page, int pageCount) {
+            stopped = stopped || !progress(0, 0) || (options.pageProgress && !options.pageProgress(page, pageCount));
+            return !stopped;
+        };
+    }
+    auto doc = v4app::documents::importFile(path, withPages);
     if (!doc) {
-        return doc.error();
+        return stopped ? cancelled(path) : doc.error();
     }
     return store(doc.value(), progress);
 }

@@ -49,7 +49,7 @@ struct ImportOutcome {
     int    chunkCount     = 0;
 };
 
-// done/total in chunks (0/0 while the file is read and parsed). Return false to cancel: the
+// done/total in chunks (0/0 while the file is read and parsed, once per page for PDFs). Return false to cancel: the
 // transaction is rolled back and importFile() returns an error with isCancellation() true.
 using ImportProgress = std::function<bool(qint64 done, qint64 total)>;
 

@@ -19,7 +19,8 @@ void popplerMessage(const QString & message, const QVariant &) {
 
 } // namespace
 
-Expected<QStringList> pdfPages(const QByteArray & bytes, const QString & name) {
+Expected<QStringList> pdfPages(const QByteArray & bytes, const QString & name,
+                               const std::function<bool(int page, int pageCount)> & pageProgress) {
     static std::once_flag quiet;
     std::call_once(quiet, [] { Poppler::setDebugErrorFunction(popplerMessage, QVariant()); });
 
@@ -48,6 +49,10 @@ Expected<QStringList> pdfPages(const QByteArray & bytes, const QString & name) {
     for (int i = 0; i < pageCount; ++i) {
         std::unique_ptr<Poppler::Page> page = doc->page(i);
         pages.append(page ? page->text(QRectF()) : QString());
+        if (pageProgress && !pageProgress(i + 1, pageCount)) {
+            return StorageError::make(StorageError::Kind::InvalidInput,
+                                      QStringLiteral("Import of “%1” was cancelled.").arg(name));
+        }
     }
     return pages;
 }

@@ -320,6 +320,18 @@ private slots:
             QVERIFY(cut.error().message.contains(QStringLiteral("PDF")));
         }
 
+        // Cancel while the pages are extracted: nothing stored.
+        {
+            auto store = openStore(QStringLiteral("pdf-cancel.sqlite3"));
+            QVERIFY(store);
+            int  calls  = 0;
+            auto result = store->importFile(path, [&calls](qint64, qint64) { return ++calls < 3; });
+            QVERIFY(!result);
+            QVERIFY(DocumentStore::isCancellation(result.error()));
+            QCOMPARE(calls, 3); // once before reading, then pages 1 and 2
+            QVERIFY(store->documents()->isEmpty());
+        }
+
         // Through the store: search cites the page.
         auto store = openStore(QStringLiteral("pdf.sqlite3"));
         QVERIFY(store);
