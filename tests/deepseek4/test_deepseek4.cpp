@@ -271,6 +271,25 @@ private slots:
                      QStringLiteral("tensor 'model.norm.weight' is 252 bytes but F32 [64] needs 256"));
     }
 
+    void bad_header_is_rejected() {
+        const std::string config = fixture_dir("mixed4") + "/config.json";
+        const std::string weights = tmp("header.safetensors");
+        {
+            std::ofstream out(weights, std::ios::binary);
+            const uint64_t len = 1000;  // claims a 1000-byte header in a 10-byte file
+            for (int i = 0; i < 8; i++) out.put(char((len >> (8 * i)) & 0xFF));
+            out << "{}";
+        }
+        expect_error(config, weights, v4::ErrorCode::format, QStringLiteral("header length 1000 exceeds the file size 10"));
+        const std::string broken = write_config("broken.json", [](QJsonObject &) {});
+        {
+            std::ofstream out(broken, std::ios::binary | std::ios::app);
+            out << "}";
+        }
+        expect_error(broken, fixture_dir("mixed4") + "/model.safetensors", v4::ErrorCode::format,
+                     QStringLiteral("invalid JSON at byte"));
+    }
+
     void compress_ratios_length_must_match_layers() {
         const std::string weights = fixture_dir("mixed4") + "/model.safetensors";
         const std::string config = write_config("ratios.json", [](QJsonObject & o) {
