@@ -45,7 +45,7 @@ namespace {
 const char * kHitColumns = "c.id, c.document_id, d.name, c.ordinal, coalesce(c.page, 0), c.line_start, c.line_end, "
                            "c.byte_start, c.byte_end, c.text";
 
-ChunkHit readHit(const Statement & s) {
+ChunkHit readHit(const SqlStatement & s) {
     ChunkHit h;
     h.chunkId      = s.int64(0);
     h.documentId   = s.int64(1);
@@ -180,7 +180,7 @@ Expected<ContextAssembly> DocumentStore::assembleContext(const QString & query, 
     }
     if (!missing.isEmpty()) {
         // The cache is an optimisation: a busy, read-only or full database must not stop the answer.
-        DbTransaction tx(*m_db);
+        Transaction   tx(*m_db);
         auto          insert = m_db->prepare(QStringLiteral("INSERT OR REPLACE INTO chunk_token_counts(tokenizer, chunk_id, "
                                                             "n_tokens) VALUES (?, ?, ?)"));
         Status        written = tx.begin();

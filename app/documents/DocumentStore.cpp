@@ -8,14 +8,9 @@ namespace v4app::documents {
 
 namespace {
 
-struct DocMigration {
-    int          version;
-    const char * description;
-    const char * sql;
-};
-
-// Never edit a shipped step: append one. Each runs in one transaction with its user_version bump.
-const DocMigration kMigrations[] = {
+// Never edit a shipped step: append one. Each runs in one transaction with its user_version bump
+// (Database::migrate()).
+const QList<Migration> kMigrations = {
     {1, "documents, chunks, FTS5, attachments, token-count cache", R"sql(
 CREATE TABLE documents (
     id          INTEGER PRIMARY KEY,
@@ -84,7 +79,18 @@ StorageError cancelled(const QString & name) {
 } // namespace
 
 int DocumentStore::latestVersion() {
-    return std::size(kMigrations);
+    return Database::latestVersion(kMigrations);
+}
+
+const QList<Migration> & DocumentStore::migrations() {
+    return kMigrations;
+}
+
+OpenOptions DocumentStore::openOptions() {
+    OpenOptions options;
+    options.migrations = &kMigrations;
+    options.noun       = QStringLiteral("documents database");
+    return options;
 }
 
 bool DocumentStore::isCancellation(const StorageError & error) {
@@ -92,14 +98,13 @@ bool DocumentStore::isCancellation(const StorageError & error) {
 }
 
 Expected<std::unique_ptr<DocumentStore>> DocumentStore::open(const QString & path) {
-    auto db = DocumentDb::open(path, latestVersion());
+    // Database::open() refuses non-SQLite and newer-schema files without touching them, checks the
+    // file after an unclean shutdown and runs the documents' migrations.
+    auto db = Database::open(path, openOptions());
     if (!db) {
         return db.error();
     }
     std::unique_ptr<DocumentStore> store(new DocumentStore(std::move(db.value())));
-    if (auto s = store->migrate(); !s) {
-        return s.error();
-    }
     // Leftovers of an import that never committed. With one transaction per document there are none
     // (a killed transaction rolls back), but a row in this state must never be shown or searched.
     auto stale = store->m_db->queryInt(QStringLiteral("SELECT count(*) FROM documents WHERE status = 'importing'"));
@@ -114,40 +119,6 @@ Expected<std::unique_ptr<DocumentStore>> DocumentStore::open(const QString & pat
         qCInfo(lcDocuments) << "removed" << stale.value() << "half-imported document(s) from" << path;
     }
     return store;
-}
-
-Status DocumentStore::migrate() {
-    for (const DocMigration & step : kMigrations) {
-        if (step.version <= m_db->userVersion()) {
-            continue;
-        }
-        DbTransaction tx(*m_db);
-        if (auto s = tx.begin(); !s) {
-            return s;
-        }
-        // Another process may have migrated between our open and BEGIN IMMEDIATE.
-        auto version = m_db->queryInt(QStringLiteral("PRAGMA user_version"));
-        if (!version) {
-            return version.error();
-        }
-        if (version.value() >= step.version) {
-            continue;
-        }
-        if (auto s = m_db->exec(QString::fromUtf8(step.sql)); !s) {
-            StorageError e = s.error();
-            e.message      = QStringLiteral("Upgrading the documents database to version %1 (%2) failed: %3")
-                            .arg(step.version)
-                            .arg(QString::fromUtf8(step.description), e.message);
-            return e;
-        }
-        if (auto s = m_db->exec(QStringLiteral("PRAGMA user_version=%1").arg(step.version)); !s) {
-            return s;
-        }
-        if (auto s = tx.commit(); !s) {
-            return s;
-        }
-    }
-    return {};
 }
 
 Expected<ImportOutcome> DocumentStore::importFile(const QString & path, const ImportProgress & progress,
@@ -176,7 +147,7 @@ Expected<ImportOutcome> DocumentStore::store(const ImportedDocument & doc, const
     if (progress && !progress(0, total)) {
         return cancelled(doc.name);
     }
-    DbTransaction tx(*m_db);
+    Transaction tx(*m_db);
     if (auto s = tx.begin(); !s) {
         return s.error();
     }
@@ -257,7 +228,7 @@ const char * kDocumentColumns =
     "SELECT id, path, name, sha256, size, mime, encoding, pages, imported_at, "
     "(SELECT count(*) FROM chunks WHERE document_id = documents.id) FROM documents ";
 
-DocumentInfo readDocument(const Statement & s) {
+DocumentInfo readDocument(const SqlStatement & s) {
     DocumentInfo d;
     d.id         = s.int64(0);
     d.path       = s.text(1);

@@ -1,6 +1,13 @@
 // DocumentStore: imported documents, their chunks, an FTS5 index over the chunk text, which
 // conversation uses which document, and a per-tokenizer cache of chunk token counts. Lives in its
-// own SQLite file (documents.sqlite3; DocumentDb.h says why).
+// own SQLite file (documents.sqlite3), opened through storage/Database with the documents' own
+// migration list (DocumentStore::migrations(), keyed on that file's PRAGMA user_version).
+//
+// Why a second file and not tables in the conversation database: one version counter per file (the
+// conversation schema and the documents schema evolve independently), documents (hundreds of MB of
+// chunks) can be backed up, moved aside or deleted without touching conversations, and a slow
+// import's write lock stays off the conversation file. Cost: conversation_documents.conversation_id
+// cannot be a foreign key; the app removes attachments when it purges a conversation (detachAll()).
 //
 // Import is one transaction per document: the row is written with status 'importing', the chunks
 // follow, the status becomes 'ready' and the transaction commits. A kill -9 at any point leaves
@@ -19,8 +26,8 @@
 //     for (const auto & c : ctx->included) prompt += c.citation() + "\n" + c.text + "\n\n";
 #pragma once
 
-#include "documents/DocumentDb.h"
 #include "documents/DocumentImporter.h"
+#include "storage/Database.h"
 
 #include <QList>
 #include <QString>
@@ -118,6 +125,10 @@ class DocumentStore final {
 public:
     static Expected<std::unique_ptr<DocumentStore>> open(const QString & path);
     static int  latestVersion();
+    // The documents schema, in order (never edit a shipped step: append one).
+    static const QList<Migration> & migrations();
+    // What open() passes to Database::open(): the documents' migrations and wording.
+    static OpenOptions openOptions();
     static bool isCancellation(const StorageError & error);
 
     Expected<ImportOutcome> importFile(const QString & path, const ImportProgress & progress = {},
@@ -144,14 +155,13 @@ public:
     // The FTS5 MATCH expression for user text ("" when it has no word). Public for tests.
     static QString ftsQuery(const QString & userText, MatchMode mode);
 
-    DocumentDb & db() { return *m_db; }
+    Database & db() { return *m_db; }
     int          removedIncompleteImports() const { return m_removedIncomplete; }
 
 private:
-    explicit DocumentStore(std::unique_ptr<DocumentDb> db) : m_db(std::move(db)) {}
-    Status migrate();
+    explicit DocumentStore(std::unique_ptr<Database> db) : m_db(std::move(db)) {}
 
-    std::unique_ptr<DocumentDb> m_db;
+    std::unique_ptr<Database> m_db;
     int                         m_removedIncomplete = 0;
 };
 

@@ -238,14 +238,19 @@ const QList<Migration> & Database::migrations() {
 }
 
 int Database::latestVersion() {
-    return kMigrations.back().version;
+    return latestVersion(kMigrations);
+}
+
+int Database::latestVersion(const QList<Migration> & steps) {
+    return steps.isEmpty() ? 0 : steps.back().version;
 }
 
 QString Database::markerPath(const QString & path) {
     return path + QStringLiteral(".in-use");
 }
 
-Database::Database(sqlite3 * db, QString path) : m_db(db), m_path(std::move(path)) {}
+Database::Database(sqlite3 * db, QString path, const QList<Migration> * migrations, QString noun) :
+    m_db(db), m_path(std::move(path)), m_migrations(migrations ? migrations : &kMigrations), m_noun(std::move(noun)) {}
 
 Database::~Database() {
     // The last connection to close checkpoints the WAL into the main file and deletes it.
@@ -270,15 +275,15 @@ StorageError Database::errorFromCode(int rc, const QString & context) const {
     switch (rc & 0xff) {
         case SQLITE_NOTADB:
             error.kind    = StorageError::Kind::NotADatabase;
-            error.message = QStringLiteral("“%1” is not a V4 Chat conversation database (it is not an SQLite file, or "
+            error.message = QStringLiteral("“%1” is not a V4 Chat %2 (it is not an SQLite file, or "
                                            "it is encrypted). It was left untouched.")
-                                .arg(file);
+                                .arg(file, m_noun);
             break;
         case SQLITE_CORRUPT:
             error.kind    = StorageError::Kind::Corrupt;
-            error.message = QStringLiteral("The conversation database “%1” is damaged (%2). It was left untouched; "
+            error.message = QStringLiteral("The %1 “%2” is damaged (%3). It was left untouched; "
                                            "you can move it aside and start with a fresh one.")
-                                .arg(file, sqliteText);
+                                .arg(m_noun, file, sqliteText);
             break;
         case SQLITE_FULL:
             error.kind    = StorageError::Kind::DiskFull;
@@ -289,22 +294,22 @@ StorageError Database::errorFromCode(int rc, const QString & context) const {
         case SQLITE_READONLY:
         case SQLITE_PERM:
             error.kind    = StorageError::Kind::ReadOnly;
-            error.message = QStringLiteral("The conversation database “%1” cannot be written (%2). Check the "
+            error.message = QStringLiteral("The %1 “%2” cannot be written (%3). Check the "
                                            "permissions of the file and its folder.")
-                                .arg(file, sqliteText);
+                                .arg(m_noun, file, sqliteText);
             break;
         case SQLITE_BUSY:
         case SQLITE_LOCKED:
             error.kind    = StorageError::Kind::Busy;
-            error.message = QStringLiteral("The conversation database “%1” is locked by another program (%2).")
-                                .arg(file, sqliteText);
+            error.message = QStringLiteral("The %1 “%2” is locked by another program (%3).")
+                                .arg(m_noun, file, sqliteText);
             break;
         case SQLITE_IOERR:
         case SQLITE_CANTOPEN:
         case SQLITE_NOMEM:
             error.kind    = StorageError::Kind::Io;
-            error.message = QStringLiteral("Could not read or write the conversation database “%1” (%2).")
-                                .arg(file, sqliteText);
+            error.message = QStringLiteral("Could not read or write the %1 “%2” (%3).")
+                                .arg(m_noun, file, sqliteText);
             break;
         default:
             error.kind    = StorageError::Kind::Sql;
@@ -324,16 +329,17 @@ Expected<std::unique_ptr<Database>> Database::open(const QString & path, const O
     const QFileInfo folder(file.absolutePath());
     if ((file.exists() && !file.isWritable()) || (folder.exists() && !folder.isWritable())) {
         return StorageError{StorageError::Kind::ReadOnly, SQLITE_READONLY,
-                            QStringLiteral("The conversation database “%1” cannot be written: the file or its folder "
+                            QStringLiteral("The %1 “%2” cannot be written: the file or its folder "
                                            "is read-only. Check their permissions.")
-                                .arg(describe(path))};
+                                .arg(options.noun, describe(path))};
     }
     sqlite3 *  raw   = nullptr;
     const int  flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     const int  rc    = sqlite3_open_v2(QFile::encodeName(path).constData(), &raw, flags, nullptr);
-    std::unique_ptr<Database> db(new Database(raw, path)); // owns `raw` even when opening failed
+    // owns `raw` even when opening failed
+    std::unique_ptr<Database> db(new Database(raw, path, options.migrations, options.noun));
     if (rc != SQLITE_OK) {
-        return db->errorFromCode(rc, QStringLiteral("Opening the conversation database"));
+        return db->errorFromCode(rc, QStringLiteral("Opening the %1").arg(options.noun));
     }
     sqlite3_extended_result_codes(raw, 1);
     sqlite3_busy_timeout(raw, options.busyTimeoutMs);
@@ -354,9 +360,9 @@ Status Database::configureAndMigrate(const OpenOptions & options) {
     }
     if (sqlite3_db_readonly(m_db, "main") == 1) {
         return StorageError{StorageError::Kind::ReadOnly, SQLITE_READONLY,
-                            QStringLiteral("The conversation database “%1” is read-only. Check the permissions of the "
+                            QStringLiteral("The %1 “%2” is read-only. Check the permissions of the "
                                            "file and its folder.")
-                                .arg(describe(m_path))};
+                                .arg(m_noun, describe(m_path))};
     }
 
     // 2. Refuse a file from a newer version before changing anything in it.
@@ -365,14 +371,15 @@ Status Database::configureAndMigrate(const OpenOptions & options) {
         return version.error();
     }
     m_schemaVersion = static_cast<int>(version.value());
-    if (m_schemaVersion > latestVersion()) {
+    const int latest = latestKnownVersion();
+    if (m_schemaVersion > latest) {
         return StorageError{StorageError::Kind::TooNew, 0,
-                            QStringLiteral("The conversation database “%1” was written by a newer version of V4 Chat "
-                                           "(schema %2; this version understands up to %3). Update V4 Chat to open "
+                            QStringLiteral("The %1 “%2” was written by a newer version of V4 Chat "
+                                           "(schema %3; this version understands up to %4). Update V4 Chat to open "
                                            "it. The file was left untouched.")
-                                .arg(describe(m_path))
+                                .arg(m_noun, describe(m_path))
                                 .arg(m_schemaVersion)
-                                .arg(latestVersion())};
+                                .arg(latest)};
     }
 
     // 3. The marker exists while a session has the file open; if it is still there, the last one
@@ -386,9 +393,9 @@ Status Database::configureAndMigrate(const OpenOptions & options) {
         }
         if (problems.value() != QStringList{QStringLiteral("ok")}) {
             return StorageError{StorageError::Kind::Corrupt, SQLITE_CORRUPT,
-                                QStringLiteral("The conversation database “%1” is damaged (integrity check: %2). It "
+                                QStringLiteral("The %1 “%2” is damaged (integrity check: %3). It "
                                                "was left untouched; you can move it aside and start with a fresh one.")
-                                    .arg(describe(m_path), problems.value().mid(0, 3).join(QStringLiteral("; ")))};
+                                    .arg(m_noun, describe(m_path), problems.value().mid(0, 3).join(QStringLiteral("; ")))};
         }
         m_recovered = true;
     }
@@ -418,7 +425,7 @@ Status Database::configureAndMigrate(const OpenOptions & options) {
     }
 
     // 5. Migrations, each in its own transaction.
-    const int target = options.migrateTo > 0 ? std::min(options.migrateTo, latestVersion()) : latestVersion();
+    const int target = options.migrateTo > 0 ? std::min(options.migrateTo, latest) : latest;
     if (const Status migrated = migrate(target); !migrated) {
         return migrated;
     }
@@ -438,16 +445,26 @@ Status Database::configureAndMigrate(const OpenOptions & options) {
 }
 
 Status Database::migrate(int targetVersion) {
-    for (const Migration & step : kMigrations) {
+    for (const Migration & step : *m_migrations) {
         if (step.version <= m_schemaVersion || step.version > targetVersion) {
             continue;
         }
-        const QString context = QStringLiteral("Upgrading the conversation database to schema %1 (%2)")
+        const QString context = QStringLiteral("Upgrading the %1 to schema %2 (%3)")
+                                    .arg(m_noun)
                                     .arg(step.version)
-                                    .arg(QLatin1String(step.description));
+                                    .arg(QString::fromUtf8(step.description));
         Transaction transaction(*this);
         if (Status s = transaction.begin(); !s) {
             return s;
+        }
+        // Another process may have migrated between our read of user_version and BEGIN IMMEDIATE.
+        auto current = queryInt(QStringLiteral("PRAGMA user_version"));
+        if (!current) {
+            return current.error();
+        }
+        if (current.value() >= step.version) {
+            m_schemaVersion = static_cast<int>(current.value());
+            continue; // the transaction rolls back (nothing written)
         }
         Status s = exec(QString::fromUtf8(step.sql));
         if (s) {

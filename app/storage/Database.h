@@ -1,5 +1,8 @@
-// Database: the one SQLite file that holds conversations (and later documents), opened in WAL mode
-// with foreign keys on, versioned migrations and a check after an unclean shutdown.
+// Database: an SQLite file opened in WAL mode with foreign keys on, versioned migrations (PRAGMA
+// user_version) and a check after an unclean shutdown. The conversation database uses the default
+// migration list (Database::migrations()); the documents database (documents.sqlite3, a separate
+// file, see documents/DocumentStore.h) opens through the same class with its own list
+// (OpenOptions::migrations).
 //
 // Why the sqlite3 C API and not QtSql's QSQLITE driver: Debian's QSQLITE links the same system
 // libsqlite3 (3.40, FTS5 compiled in), so both would run the same engine, but the C API gives us the
@@ -83,17 +86,24 @@ private:
     int            m_bindRc = 0;
 };
 
+struct Migration {
+    int          version;     // user_version after this step
+    const char * description; // for logs and error messages
+    const char * sql;         // applied in one transaction together with the version bump
+};
+
 struct OpenOptions {
     int busyTimeoutMs = 5000;
     // Migrate only up to this schema version (0: the latest). For tests and tools that need an
     // old-version file; the app always uses the default.
     int migrateTo = 0;
-};
-
-struct Migration {
-    int          version;     // user_version after this step
-    const char * description; // for logs and error messages
-    const char * sql;         // applied in one transaction together with the version bump
+    // The ordered schema steps of this file (version i+1 is (*migrations)[i]); nullptr: the
+    // conversation schema, Database::migrations(). Another store with its own file (documents)
+    // passes its own list; files newer than the list's last version are refused (TooNew). The list
+    // must outlive the Database.
+    const QList<Migration> * migrations = nullptr;
+    // What the file is, in error messages ("The <noun> “<path>” is damaged …").
+    QString noun = QStringLiteral("conversation database");
 };
 
 class Database final {
@@ -110,13 +120,16 @@ public:
     // The ordered migration steps; version i+1 is migrations()[i]. Never edit a shipped step:
     // append a new one.
     static const QList<Migration> & migrations();
-    static int                      latestVersion();
+    static int                      latestVersion(); // of migrations()
+    static int                      latestVersion(const QList<Migration> & steps);
     static QString                  markerPath(const QString & path); // "<path>.in-use"
 
     ~Database(); // clean close: lets SQLite checkpoint the WAL, then removes the marker
 
     QString path() const { return m_path; }
     int     schemaVersion() const { return m_schemaVersion; }
+    // The last version of the migration list this file was opened with.
+    int     latestKnownVersion() const { return latestVersion(*m_migrations); }
     // True when the previous session did not close cleanly (marker found) and the file passed
     // integrity_check: the caller should run ConversationStore::markInterrupted() (it always
     // should at startup anyway).
@@ -136,12 +149,14 @@ public:
     sqlite3 *    handle() const { return m_db; }
 
 private:
-    Database(sqlite3 * db, QString path);
+    Database(sqlite3 * db, QString path, const QList<Migration> * migrations, QString noun);
     Status configureAndMigrate(const OpenOptions & options);
     Status migrate(int targetVersion);
 
     sqlite3 * m_db = nullptr;
     QString   m_path;
+    const QList<Migration> * m_migrations = nullptr; // never null
+    QString   m_noun;                                 // "conversation database", "documents database"
     int       m_schemaVersion = 0;
     bool      m_recovered     = false;
     bool      m_ownsMarker    = false;

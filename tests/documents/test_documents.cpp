@@ -603,7 +603,7 @@ private slots:
 
         // Before DocumentStore's clean-up runs: nothing half-imported is in the file at all.
         {
-            auto raw = DocumentDb::open(db, DocumentStore::latestVersion());
+            auto raw = Database::open(db, DocumentStore::openOptions());
             QVERIFY(raw);
             QCOMPARE(raw.value()->integrityCheck().value(), QStringList{QStringLiteral("ok")});
             QCOMPARE(raw.value()->queryInt(QStringLiteral("SELECT count(*) FROM documents WHERE status <> 'ready'")).value(),
