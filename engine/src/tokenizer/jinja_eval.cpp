@@ -223,7 +223,9 @@ private:
     render_limits m_limits;
     std::vector<variables> m_scopes;
     std::string m_out;
-    static constexpr int max_eval_depth = 2000;
+    // Real templates nest a few dozen levels. Each level costs two recursive frames (kilobytes under
+    // ASan), so this stays far below what an 8 MiB thread stack holds.
+    static constexpr int max_eval_depth = 500;
 
     size_t m_iterations = 0;
     int m_call_depth = 0;
