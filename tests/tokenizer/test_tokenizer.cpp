@@ -229,7 +229,7 @@ private slots:
         QCOMPARE(v4::utf8_sanitize("\xC0\xAF"), std::string("\xEF\xBF\xBD\xEF\xBF\xBD"));
     }
 
-    void encodesOneMegabyteQuickly() {
+    void encodesOneMegabyte() {
         const v4::tokenizer tok = v4::tokenizer::open(v4test::fixturePath(QStringLiteral("tokenizer/gemma-3-270m.vocab.gguf")).toStdString());
         const v4::tokenizer ds = v4::tokenizer::open(v4test::fixturePath(QStringLiteral("tokenizer/deepseek-r1-distill-qwen-7b.vocab.gguf")).toStdString());
         std::string text;
@@ -238,15 +238,15 @@ private slots:
             text += m_strings[k++ % m_strings.size()];
             text += ' ';
         }
-        // CPU time, not wall time: CI machines are shared. Typically ~0.2 s per model.
+        // The time is reported, not asserted: speed belongs to benchmarks, and sanitizer builds
+        // are ten times slower. Typically ~0.2 s of CPU per model in a Release build.
         for (const v4::tokenizer * t : {&tok, &ds}) {
             const std::clock_t start = std::clock();
             const auto         ids   = t->encode(text, false, true);
             const auto ms = static_cast<long>((std::clock() - start) * 1000.0 / CLOCKS_PER_SEC);
             qInfo().noquote() << QString::fromStdString(t->model()) << ": 1 MiB ->" << ids.size() << "tokens in" << ms
                               << "ms CPU";
-            QVERIFY(!ids.empty());
-            QVERIFY2(ms < 1000, qPrintable(QStringLiteral("took %1 ms").arg(ms)));
+            QVERIFY(ids.size() > text.size() / 16); // every part of the megabyte was tokenized
         }
         // Pathological runs: one regex match (or one SentencePiece word) a megabyte long.
         for (const std::string & run : {std::string(1u << 20, ' '), std::string(1u << 20, 'a'), std::string(1u << 19, '\n')}) {
