@@ -1,5 +1,7 @@
 #include "storage/ConversationStore.h"
 
+#include <functional>
+
 #include <QDateTime>
 
 #include <algorithm>
@@ -206,70 +208,45 @@ Expected<qint64> ConversationStore::createConversation(const QString & title, co
     return id;
 }
 
-Status ConversationStore::renameConversation(qint64 id, const QString & title) {
-    auto stmt = m_db.prepare(QStringLiteral("UPDATE conversations SET title = ?1 WHERE id = ?2"));
+Status ConversationStore::updateConversationRow(const QString & sql, const QString & what, qint64 id,
+                                                const std::function<void(SqlStatement &)> & bindValues) {
+    auto stmt = m_db.prepare(sql);
     if (!stmt) {
         return report(stmt.error());
     }
-    stmt->bind(1, nonNull(title)).bind(2, id);
+    bindValues(*stmt);
     if (Status s = stmt->run(); !s) {
         return report(s);
     }
     if (m_db.changes() == 0) {
-        return report(notFound(QStringLiteral("conversation"), id));
+        return report(notFound(what, id));
     }
     emit conversationsChanged();
     return {};
+}
+
+Status ConversationStore::renameConversation(qint64 id, const QString & title) {
+    return updateConversationRow(QStringLiteral("UPDATE conversations SET title = ?1 WHERE id = ?2"),
+                                 QStringLiteral("conversation"), id,
+                                 [&](SqlStatement & stmt) { stmt.bind(1, nonNull(title)).bind(2, id); });
 }
 
 Status ConversationStore::setPinned(qint64 id, bool pinned) {
-    auto stmt = m_db.prepare(QStringLiteral("UPDATE conversations SET pinned = ?1 WHERE id = ?2"));
-    if (!stmt) {
-        return report(stmt.error());
-    }
-    stmt->bind(1, pinned ? 1 : 0).bind(2, id);
-    if (Status s = stmt->run(); !s) {
-        return report(s);
-    }
-    if (m_db.changes() == 0) {
-        return report(notFound(QStringLiteral("conversation"), id));
-    }
-    emit conversationsChanged();
-    return {};
+    return updateConversationRow(QStringLiteral("UPDATE conversations SET pinned = ?1 WHERE id = ?2"),
+                                 QStringLiteral("conversation"), id,
+                                 [&](SqlStatement & stmt) { stmt.bind(1, pinned ? 1 : 0).bind(2, id); });
 }
 
 Status ConversationStore::deleteConversation(qint64 id) {
-    auto stmt = m_db.prepare(
-        QStringLiteral("UPDATE conversations SET deleted_at = ?1 WHERE id = ?2 AND deleted_at IS NULL"));
-    if (!stmt) {
-        return report(stmt.error());
-    }
-    stmt->bind(1, nowMs()).bind(2, id);
-    if (Status s = stmt->run(); !s) {
-        return report(s);
-    }
-    if (m_db.changes() == 0) {
-        return report(notFound(QStringLiteral("conversation"), id));
-    }
-    emit conversationsChanged();
-    return {};
+    return updateConversationRow(
+        QStringLiteral("UPDATE conversations SET deleted_at = ?1 WHERE id = ?2 AND deleted_at IS NULL"),
+        QStringLiteral("conversation"), id, [&](SqlStatement & stmt) { stmt.bind(1, nowMs()).bind(2, id); });
 }
 
 Status ConversationStore::undoDelete(qint64 id) {
-    auto stmt = m_db.prepare(
-        QStringLiteral("UPDATE conversations SET deleted_at = NULL WHERE id = ?1 AND deleted_at IS NOT NULL"));
-    if (!stmt) {
-        return report(stmt.error());
-    }
-    stmt->bind(1, id);
-    if (Status s = stmt->run(); !s) {
-        return report(s);
-    }
-    if (m_db.changes() == 0) {
-        return report(notFound(QStringLiteral("deleted conversation"), id));
-    }
-    emit conversationsChanged();
-    return {};
+    return updateConversationRow(
+        QStringLiteral("UPDATE conversations SET deleted_at = NULL WHERE id = ?1 AND deleted_at IS NOT NULL"),
+        QStringLiteral("deleted conversation"), id, [&](SqlStatement & stmt) { stmt.bind(1, id); });
 }
 
 Expected<int> ConversationStore::purgeDeleted(qint64 deletedBeforeMs) {

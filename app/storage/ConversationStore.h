@@ -27,6 +27,8 @@
 //     for (const auto & m : store.activeBranch(conv).value()) { ... }
 #pragma once
 
+#include <functional>
+
 #include "backends/ChatBackend.h"
 #include "storage/Database.h"
 
@@ -180,6 +182,10 @@ private:
     Expected<QVector<StoredMessage>> branchOrAll(qint64 conversationId, ExportScope scope);
     Expected<QVector<ConversationInfo>> queryConversations(const QString & sql);
     Status           report(Status status);
+    // Runs an UPDATE of one conversation (`bindValues` binds its parameters); no matching row is
+    // NotFound naming `what` and `id`; success tells the views.
+    Status updateConversationRow(const QString & sql, const QString & what, qint64 id,
+                                 const std::function<void(SqlStatement &)> & bindValues);
     template <typename T> Expected<T> report(Expected<T> result) {
         if (!result) {
             emit storageError(result.error());
