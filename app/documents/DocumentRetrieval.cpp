@@ -71,16 +71,13 @@ Expected<QList<ChunkHit>> DocumentStore::chunks(qint64 documentId) {
     }
     stmt->bind(1, documentId);
     QList<ChunkHit> out;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row) {
-            return row.error();
-        }
-        if (!row.value()) {
-            return out;
-        }
+    const Status rows = stmt->forEachRow([&] {
         out.append(readHit(stmt.value()));
+    });
+    if (!rows) {
+        return rows.error();
     }
+    return out;
 }
 
 Expected<QList<ChunkHit>> DocumentStore::search(const QString & query, int limit, const SearchOptions & options) {
@@ -106,19 +103,16 @@ Expected<QList<ChunkHit>> DocumentStore::search(const QString & query, int limit
         stmt->bind(3, options.conversationId);
     }
     QList<ChunkHit> out;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row) {
-            return row.error();
-        }
-        if (!row.value()) {
-            return out;
-        }
+    const Status rows = stmt->forEachRow([&] {
         ChunkHit h = readHit(stmt.value());
         h.score    = stmt->real(10);
         h.rank     = int(out.size());
         out.append(std::move(h));
+    });
+    if (!rows) {
+        return rows.error();
     }
+    return out;
 }
 
 Expected<int> DocumentStore::tokenCount(const ChunkHit & chunk, const TokenCounter & counter) {

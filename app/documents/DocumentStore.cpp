@@ -251,16 +251,13 @@ Expected<QList<DocumentInfo>> DocumentStore::documents() {
         return stmt.error();
     }
     QList<DocumentInfo> out;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row) {
-            return row.error();
-        }
-        if (!row.value()) {
-            return out;
-        }
+    const Status rows = stmt->forEachRow([&] {
         out.append(readDocument(stmt.value()));
+    });
+    if (!rows) {
+        return rows.error();
     }
+    return out;
 }
 
 Expected<DocumentInfo> DocumentStore::document(qint64 documentId) {
@@ -315,16 +312,13 @@ Expected<QList<qint64>> DocumentStore::attachedDocuments(qint64 conversationId) 
     }
     stmt->bind(1, conversationId);
     QList<qint64> ids;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row) {
-            return row.error();
-        }
-        if (!row.value()) {
-            return ids;
-        }
+    const Status rows = stmt->forEachRow([&] {
         ids.append(stmt->int64(0));
+    });
+    if (!rows) {
+        return rows.error();
     }
+    return ids;
 }
 
 } // namespace v4app::documents

@@ -285,16 +285,13 @@ Expected<QVector<ConversationInfo>> ConversationStore::queryConversations(const 
         return stmt.error();
     }
     QVector<ConversationInfo> result;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row) {
-            return row.error();
-        }
-        if (!row.value()) {
-            return result;
-        }
+    const Status rows = stmt->forEachRow([&] {
         result.append(readConversation(*stmt));
+    });
+    if (!rows) {
+        return rows.error();
     }
+    return result;
 }
 
 Expected<QVector<ConversationInfo>> ConversationStore::listConversations() {
@@ -325,20 +322,16 @@ Expected<QVector<SearchHit>> ConversationStore::search(const QString & text, int
         return titles.error();
     }
     titles->bind(1, query).bind(2, limit);
-    for (;;) {
-        auto row = titles->step();
-        if (!row) {
-            return row.error();
-        }
-        if (!row.value()) {
-            break;
-        }
+    const Status rows = titles->forEachRow([&] {
         SearchHit hit;
         hit.conversationId = titles->int64(0);
         hit.title          = titles->text(1);
         hit.titleMatch     = true;
         byConversation.insert(hit.conversationId, static_cast<int>(hits.size()));
         hits.append(hit);
+    });
+    if (!rows) {
+        return rows.error();
     }
 
     // Then content, newest message first. FTS5 walks its doclist backwards for ORDER BY rowid DESC
@@ -398,15 +391,11 @@ Expected<QVector<SearchHit>> ConversationStore::search(const QString & text, int
         }
         QHash<qint64, QString> snippets;
         const QStringList      terms = foldedTerms(text);
-        for (;;) {
-            auto row = texts->step();
-            if (!row) {
-                return row.error();
-            }
-            if (!row.value()) {
-                break;
-            }
+        const Status rows = texts->forEachRow([&] {
             snippets.insert(texts->int64(0), makeSnippet(texts->text(1), terms));
+        });
+        if (!rows) {
+            return rows.error();
         }
         for (SearchHit & hit : hits) {
             hit.snippet = snippets.value(hit.messageId);
@@ -459,14 +448,7 @@ Expected<QVector<StoredMessage>> ConversationStore::activeBranch(qint64 conversa
     }
     stmt->bind(1, conversationId);
     QVector<StoredMessage> result;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row) {
-            return row.error();
-        }
-        if (!row.value()) {
-            break;
-        }
+    const Status rows = stmt->forEachRow([&] {
         StoredMessage m = readMessage(*stmt);
         m.siblingIndex  = static_cast<int>(stmt->int64(19));
         m.siblingCount  = static_cast<int>(stmt->int64(20));
@@ -475,6 +457,9 @@ Expected<QVector<StoredMessage>> ConversationStore::activeBranch(qint64 conversa
             m.thinking = it->thinking;
         }
         result.append(m);
+    });
+    if (!rows) {
+        return rows.error();
     }
     return result;
 }
@@ -487,21 +472,18 @@ Expected<QVector<StoredMessage>> ConversationStore::allMessages(qint64 conversat
     }
     stmt->bind(1, conversationId);
     QVector<StoredMessage> result;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row) {
-            return row.error();
-        }
-        if (!row.value()) {
-            return result;
-        }
+    const Status rows = stmt->forEachRow([&] {
         StoredMessage m = readMessage(*stmt);
         if (auto it = m_streams.constFind(m.id); it != m_streams.cend()) {
             m.content  = it->content;
             m.thinking = it->thinking;
         }
         result.append(m);
+    });
+    if (!rows) {
+        return rows.error();
     }
+    return result;
 }
 
 Expected<SiblingInfo> ConversationStore::siblings(qint64 messageId) {
@@ -513,18 +495,14 @@ Expected<SiblingInfo> ConversationStore::siblings(qint64 messageId) {
     }
     stmt->bind(1, messageId);
     SiblingInfo info;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row) {
-            return row.error();
-        }
-        if (!row.value()) {
-            break;
-        }
+    const Status rows = stmt->forEachRow([&] {
         if (stmt->int64(0) == messageId) {
             info.index = static_cast<int>(info.ids.size());
         }
         info.ids.append(stmt->int64(0));
+    });
+    if (!rows) {
+        return rows.error();
     }
     if (info.ids.isEmpty()) {
         return notFound(QStringLiteral("message"), messageId);

@@ -195,7 +195,7 @@ Expected<bool> SqlStatement::step() {
     return error;
 }
 
-Status SqlStatement::run() {
+Status SqlStatement::forEachRow(const std::function<void()> & onRow) {
     for (;;) {
         auto row = step();
         if (!row) {
@@ -204,7 +204,12 @@ Status SqlStatement::run() {
         if (!row.value()) {
             return {};
         }
+        onRow();
     }
+}
+
+Status SqlStatement::run() {
+    return forEachRow([] {});
 }
 
 void SqlStatement::reset() {
@@ -547,15 +552,11 @@ Expected<QStringList> Database::integrityCheck() {
         return stmt.error();
     }
     QStringList lines;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row) {
-            return row.error();
-        }
-        if (!row.value()) {
-            break;
-        }
+    const Status rows = stmt->forEachRow([&] {
         lines << stmt->text(0);
+    });
+    if (!rows) {
+        return rows.error();
     }
     return lines;
 }

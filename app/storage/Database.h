@@ -31,6 +31,8 @@
 //     while (stmt->step().value()) { qDebug() << stmt->text(0); }
 #pragma once
 
+#include <functional>
+
 #include "storage/StorageError.h"
 
 #include <QLoggingCategory>
@@ -67,6 +69,9 @@ public:
 
     // true: a row is ready; false: done. Errors (including a failed bind) come back as values.
     Expected<bool> step();
+    // Steps to the end, calling `onRow` for each row (read it with the column getters below);
+    // the first error ends the walk and is returned.
+    Status forEachRow(const std::function<void()> & onRow);
     // Steps to the end (for INSERT/UPDATE/DELETE).
     Status run();
     void   reset(); // ready to bind and step again
