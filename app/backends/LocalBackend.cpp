@@ -77,7 +77,7 @@ public:
             if (!pendingText.isEmpty()) emit token(std::exchange(pendingText, {}));
             sinceFlush.restart();
         };
-        v4::reasoning_splitter splitter(m_chat->render_prompt(req).ends_with("<think>\n"));
+        v4::reasoning_splitter splitter(m_chat->prompt_opens_thinking(req));
         auto route = [&](const v4::reasoning_splitter::parts & p) {
             pendingThinking += QString::fromStdString(p.thinking);
             pendingText += QString::fromStdString(p.content);

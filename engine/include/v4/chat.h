@@ -68,6 +68,12 @@ public:
     const model &         get_model() const { return *m_model; }
 
     std::string          render_prompt(const chat_request & request) const;
+    // True when the prompt ends inside a <think> block the template opened (DeepSeek-R1 distills):
+    // the reply then starts as reasoning. The one rule every host splits replies by.
+    static bool          prompt_opens_thinking(std::string_view prompt);
+    bool                 prompt_opens_thinking(const chat_request & request) const {
+        return prompt_opens_thinking(render_prompt(request));
+    }
     std::vector<int32_t> tokenize_prompt(const std::string & prompt) const;
 
     // Throws v4::Error: context_overflow (prompt longer than the context), cancelled, and errors

@@ -42,6 +42,8 @@ chat_runner::chat_runner(std::shared_ptr<const model> model, const session_param
     }
 }
 
+bool chat_runner::prompt_opens_thinking(std::string_view prompt) { return prompt.ends_with("<think>\n"); }
+
 std::string chat_runner::render_prompt(const chat_request & request) const {
     chat_template_options options;
     options.add_generation_prompt = request.add_generation_prompt;
@@ -68,8 +70,7 @@ chat_result chat_runner::generate(const chat_request & request, const text_callb
     const std::string          prompt = render_prompt(request);
     const std::vector<int32_t> tokens = tokenize_prompt(prompt);
     result.n_prompt                   = static_cast<uint32_t>(tokens.size());
-    result.opened_thinking            = prompt.size() >= 8 && prompt.rfind("<think>") != std::string::npos &&
-                             prompt.find("</think>", prompt.rfind("<think>")) == std::string::npos;
+    result.opened_thinking            = prompt_opens_thinking(prompt);
     if (tokens.size() >= m_session.n_ctx()) {
         throw Error(ErrorCode::context_overflow, "the conversation needs " + std::to_string(tokens.size()) +
                                                      " tokens but the context holds " + std::to_string(m_session.n_ctx()) +
