@@ -10,7 +10,9 @@
 
 namespace v4 {
 
-compute_device_report probe_compute_devices() {
+namespace {
+
+compute_device_report probe() {
     compute_device_report report;
     report.backend     = "cpu";
     report.description = kernels::describe_cpu_features(kernels::detect_cpu_features());
@@ -29,6 +31,15 @@ compute_device_report probe_compute_devices() {
 #else
     report.reason = "this build has no CUDA support, using the CPU backend";
 #endif
+    return report;
+}
+
+} // namespace
+
+compute_device_report probe_compute_devices() {
+    // Devices do not come and go during a run; asking the driver once keeps later callers
+    // (every answer's stats, the self-check) free of driver round trips.
+    static const compute_device_report report = probe();
     return report;
 }
 

@@ -13,6 +13,7 @@ struct compute_device_report {
     std::string reason;      // why this backend was chosen
 };
 
+// Probed once per process (thread-safe); later calls return the same report.
 compute_device_report probe_compute_devices();
 
 } // namespace v4
