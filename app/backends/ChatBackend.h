@@ -9,16 +9,27 @@
 // Signals are emitted on the thread the backend object lives on (the GUI thread for the app).
 #pragma once
 
+#include <QByteArray>
 #include <QObject>
 #include <QString>
 #include <QVector>
 
 namespace v4app {
 
+// An image sent with a user message (PNG or JPEG; see backends/ImageAttachments.h for loading
+// and limits). Only remote endpoints whose model accepts images take them; LocalBackend and a
+// RemoteBackend without RemoteSettings::acceptsImages fail with ChatError::Kind::Unsupported.
+struct ChatAttachment {
+    QString    fileName; // for messages ("photo.png")
+    QString    mimeType; // "image/png" or "image/jpeg"
+    QByteArray data;     // the file's bytes
+};
+
 struct ChatMessage {
     QString role;     // "system", "user" or "assistant"
     QString content;
     QString thinking; // reasoning of an earlier assistant turn, sent back only where a provider wants it
+    QVector<ChatAttachment> attachments; // user messages: images, sent again with every later request
 };
 
 struct SamplingSettings {
@@ -53,6 +64,7 @@ struct ChatError {
     enum class Kind {
         Cancelled, Network, Timeout, Tls, Unauthorized, NotFound, ContextTooLong,
         RateLimited, Server, BadResponse, Busy, ModelLoad, Engine,
+        Unsupported, // the request needs something this backend/model cannot do (e.g. images)
     };
     Kind    kind = Kind::Engine;
     QString message;            // for people: what happened and what to do
