@@ -26,6 +26,10 @@ QString AppPaths::logsDir() { return dataDir() + QStringLiteral("/logs"); }
 
 QString AppPaths::databasePath() { return dataDir() + QStringLiteral("/v4chat.sqlite3"); }
 
+QString AppPaths::documentsDatabasePath() { return dataDir() + QStringLiteral("/documents.sqlite3"); }
+
+QString AppPaths::snapshotsDir() { return dataDir() + QStringLiteral("/snapshots"); }
+
 QString AppPaths::settingsPath() {
     const QString base = qEnvironmentVariableIsEmpty("V4_DATA_DIR")
         ? QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) : dataDir();

@@ -13,6 +13,8 @@ public:
     static QString modelsDir();
     static QString logsDir();
     static QString databasePath();
+    static QString documentsDatabasePath(); // documents.sqlite3 (app/documents)
+    static QString snapshotsDir();          // saved session states (app/sessions)
     static QString settingsPath(); // INI file; under V4_DATA_DIR when that is set
     static QString defaultModelFileName(); // gemma-3-270m-q4_k_m.gguf
     static QString defaultModelPath();
