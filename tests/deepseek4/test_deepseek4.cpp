@@ -339,6 +339,107 @@ private slots:
         expect_error(config, weights, v4::ErrorCode::unsupported,
                      QStringLiteral("compress rope_type 'longrope' (only default and yarn)"));
     }
+
+    // Acceptance 4: each inconsistent config names the key and the numbers.
+    void inconsistent_config_is_named_data() {
+        QTest::addColumn<QString>("key");
+        QTest::addColumn<QJsonValue>("value");
+        QTest::addColumn<int>("code");
+        QTest::addColumn<QString>("expected");
+        const int format = int(v4::ErrorCode::format), unsupported = int(v4::ErrorCode::unsupported);
+        QTest::newRow("heads not divisible by o_groups")
+            << QStringLiteral("o_groups") << QJsonValue(3) << format
+            << QStringLiteral("num_attention_heads 4 is not divisible by o_groups 3");
+        QTest::newRow("top-k above the expert count")
+            << QStringLiteral("num_experts_per_tok") << QJsonValue(7) << format
+            << QStringLiteral("num_experts_per_tok 7 exceeds n_routed_experts 6");
+        QTest::newRow("indexer top-k zero")
+            << QStringLiteral("index_topk") << QJsonValue(0) << format
+            << QStringLiteral("'index_topk' = 0.000000 is not an integer in [1, ");
+        QTest::newRow("fractional head count")
+            << QStringLiteral("num_attention_heads") << QJsonValue(2.5) << format
+            << QStringLiteral("'num_attention_heads' = 2.500000 is not an integer");
+        QTest::newRow("unknown activation")
+            << QStringLiteral("hidden_act") << QJsonValue(QStringLiteral("gelu")) << unsupported
+            << QStringLiteral("hidden_act 'gelu' (only silu)");
+        QTest::newRow("unknown router scoring")
+            << QStringLiteral("scoring_func") << QJsonValue(QStringLiteral("softmax")) << unsupported
+            << QStringLiteral("scoring_func 'softmax' (only sqrtsoftplus)");
+        QTest::newRow("several KV heads")
+            << QStringLiteral("num_key_value_heads") << QJsonValue(4) << unsupported
+            << QStringLiteral("num_key_value_heads must be 1");
+        QTest::newRow("odd rope dims")
+            << QStringLiteral("qk_rope_head_dim") << QJsonValue(15) << format
+            << QStringLiteral("rope dim 15 must be even");
+        QTest::newRow("missing hidden size")
+            << QStringLiteral("hidden_size") << QJsonValue() << format << QStringLiteral("missing key 'hidden_size'");
+        QTest::newRow("another architecture")
+            << QStringLiteral("model_type") << QJsonValue(QStringLiteral("deepseek_v3")) << unsupported
+            << QStringLiteral("model_type 'deepseek_v3' is not deepseek_v4");
+        QTest::newRow("unknown layer type")
+            << QStringLiteral("layer_types")
+            << QJsonValue(QJsonArray{QStringLiteral("sliding_attention"), QStringLiteral("full_attention"),
+                                     QStringLiteral("sliding_attention"), QStringLiteral("sliding_attention")})
+            << format << QStringLiteral("layer_types entry 'full_attention' is not an attention type");
+        QTest::newRow("negative SwiGLU clamp")
+            << QStringLiteral("swiglu_limit") << QJsonValue(-1.0) << format << QStringLiteral("swiglu_limit");
+    }
+
+    void inconsistent_config_is_named() {
+        QFETCH(QString, key);
+        QFETCH(QJsonValue, value);
+        QFETCH(int, code);
+        QFETCH(QString, expected);
+        const std::string config = write_config("edited.json", [&](QJsonObject & o) {
+            if (value.isNull()) o.remove(key);
+            else o.insert(key, value);
+        });
+        expect_error(config, fixture_dir("mixed4") + "/model.safetensors", v4::ErrorCode(code), expected);
+    }
+
+    void compress_ratio_entry_must_be_a_known_rate() {
+        const std::string config = write_config("ratio_entry.json", [](QJsonObject & o) {
+            o.remove(QStringLiteral("layer_types"));
+            o.insert(QStringLiteral("compress_ratios"), QJsonArray{0, 4, 64, 4});
+        });
+        expect_error(config, fixture_dir("mixed4") + "/model.safetensors", v4::ErrorCode::format,
+                     QStringLiteral("compress_ratios[2] is not 0, 4 or 128"));
+    }
+
+    void trailing_mtp_compress_ratios_are_ignored() {
+        // Released configs list one more ratio per MTP block than there are main layers.
+        const std::string config = write_config("mtp.json", [](QJsonObject & o) {
+            o.remove(QStringLiteral("layer_types"));
+            o.insert(QStringLiteral("compress_ratios"), QJsonArray{0, 4, 128, 4, 0});
+            o.insert(QStringLiteral("num_nextn_predict_layers"), 1);
+        });
+        QVERIFY(d4_load(config, fixture_dir("mixed4") + "/model.safetensors").cfg.attn_types ==
+                d4_load(fixture_dir("mixed4")).cfg.attn_types);
+    }
+
+    void config_layers_beyond_the_weights_name_the_tensor() {
+        const std::string config = write_config("layers5.json", [](QJsonObject & o) {
+            o.remove(QStringLiteral("layer_types"));
+            o.remove(QStringLiteral("mlp_layer_types"));
+            o.insert(QStringLiteral("num_hidden_layers"), 5);
+            o.insert(QStringLiteral("num_hash_layers"), 2);
+            o.insert(QStringLiteral("compress_ratios"), QJsonArray{0, 4, 128, 4, 0});
+        });
+        expect_error(config, fixture_dir("mixed4") + "/model.safetensors", v4::ErrorCode::format,
+                     QStringLiteral("missing tensor 'model.layers.4.attn_hc.fn'"));
+    }
+
+    void out_of_range_hash_expert_is_named() {
+        const std::string dir = fixture_dir("mixed4");
+        auto tensors = fixture_tensors(dir + "/model.safetensors");
+        st_entry & t = tensors.at("model.layers.0.mlp.gate.tid2eid");
+        const int64_t bad = 6;  // 6 experts: ids 0..5
+        std::memcpy(t.bytes.data(), &bad, sizeof(bad));
+        const std::string weights = tmp("bad_tid2eid.safetensors");
+        write_safetensors(weights, tensors);
+        expect_error(dir + "/config.json", weights, v4::ErrorCode::format,
+                     QStringLiteral("model.layers.0.mlp.gate.tid2eid holds expert id 6 outside [0, 6)"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestDeepseek4)

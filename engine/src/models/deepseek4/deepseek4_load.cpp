@@ -121,7 +121,7 @@ d4_config d4_parse_config(const std::string & json_text, const std::string & wha
     c.o_groups = r.integer("o_groups", 1, 4096);
     c.o_lora_rank = r.integer("o_lora_rank", 1, 1 << 16);
     c.n_experts = r.integer("n_routed_experts", 1, 1 << 16);
-    c.n_experts_used = r.integer("num_experts_per_tok", 1, c.n_experts);
+    c.n_experts_used = r.integer("num_experts_per_tok", 1, 1 << 16);
     c.moe_ff = r.integer("moe_intermediate_size", 1, 1 << 20);
     c.sliding_window = r.integer("sliding_window", 1, big);
     c.index_heads = r.integer("index_n_heads", 1, 4096);
@@ -223,15 +223,23 @@ d4_config d4_parse_config(const std::string & json_text, const std::string & wha
             else r.fail(ErrorCode::format, "layer_types entry '" + v.str + "' is not an attention type");
         }
     } else if (const json_value * cr = r.get("compress_ratios")) {
-        if (cr->type != json_value::kind::array || int(cr->arr.size()) != c.n_layers) {
+        // The released configs carry one trailing entry per MTP block (num_nextn_predict_layers),
+        // and the -0731 files further ones for draft stages: entries past the main layers are ignored.
+        const int n_mtp = r.integer_or("num_nextn_predict_layers", 0, 0, 64);
+        if (cr->type != json_value::kind::array || int(cr->arr.size()) < c.n_layers) {
             r.fail(ErrorCode::format, "compress_ratios has " + std::to_string(cr->arr.size()) +
-                                          " entries but num_hidden_layers is " + std::to_string(c.n_layers));
+                                          " entries but num_hidden_layers is " + std::to_string(c.n_layers) +
+                                          " (plus " + std::to_string(n_mtp) + " MTP)");
         }
-        for (const json_value & v : cr->arr) {
-            if (v.num == 0) c.attn_types.push_back(d4_attn::sliding);
-            else if (v.num == 4) c.attn_types.push_back(d4_attn::csa);
-            else if (v.num == 128) c.attn_types.push_back(d4_attn::hca);
-            else r.fail(ErrorCode::format, "compress_ratios entry " + std::to_string(v.num) + " is not 0, 4 or 128");
+        for (int il = 0; il < c.n_layers; il++) {
+            const json_value & v = cr->arr[size_t(il)];
+            if (v.type == json_value::kind::number && v.num == 0) c.attn_types.push_back(d4_attn::sliding);
+            else if (v.type == json_value::kind::number && v.num == c.csa_ratio) c.attn_types.push_back(d4_attn::csa);
+            else if (v.type == json_value::kind::number && v.num == c.hca_ratio) c.attn_types.push_back(d4_attn::hca);
+            else {
+                r.fail(ErrorCode::format, "compress_ratios[" + std::to_string(il) + "] is not 0, " +
+                                              std::to_string(c.csa_ratio) + " or " + std::to_string(c.hca_ratio));
+            }
         }
     } else {  // transformers' default: 2x HCA bootstrap, then CSA / HCA interleaved
         for (int i = 0; i < c.n_layers; i++) {
@@ -256,8 +264,20 @@ d4_config d4_parse_config(const std::string & json_text, const std::string & wha
         for (int i = 0; i < c.n_layers; i++) c.hash_moe.push_back(i < n_hash);
     }
 
-    if ((c.n_heads * c.head_dim) % c.o_groups != 0) {
-        r.fail(ErrorCode::format, "num_attention_heads * head_dim is not divisible by o_groups");
+    // The grouped output projection takes contiguous whole heads per group.
+    if (c.n_heads % c.o_groups != 0) {
+        r.fail(ErrorCode::format, "num_attention_heads " + std::to_string(c.n_heads) + " is not divisible by o_groups " +
+                                      std::to_string(c.o_groups));
+    }
+    if (c.n_experts_used > c.n_experts) {
+        r.fail(ErrorCode::format, "num_experts_per_tok " + std::to_string(c.n_experts_used) + " exceeds n_routed_experts " +
+                                      std::to_string(c.n_experts));
+    }
+    if (r.integer_or("n_shared_experts", 1, 0, 64) != 1) {
+        r.fail(ErrorCode::unsupported, "n_shared_experts must be 1");
+    }
+    if (c.swiglu_limit <= 0.0f || c.routed_scale <= 0.0f || c.rms_eps <= 0.0f || c.hc_eps < 0.0f) {
+        r.fail(ErrorCode::format, "swiglu_limit, routed_scaling_factor and rms_norm_eps must be positive, hc_eps >= 0");
     }
     return c;
 }
