@@ -4,8 +4,6 @@
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
-#include <QLineEdit>
-#include <QListWidget>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -13,10 +11,12 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
-#include <QTextBrowser>
-#include <QTextCursor>
 #include <QToolButton>
 #include <QVBoxLayout>
+
+#include "ChatView.h"
+#include "ConversationSidebar.h"
+#include "Toast.h"
 
 namespace v4ui {
 
@@ -48,10 +48,17 @@ MainWindow::MainWindow(QWidget * parent) : QMainWindow(parent) {
     resize(1180, 760);
     setMinimumSize(720, 480);
 
+    m_sidebar = new ConversationSidebar(this);
+    connect(m_sidebar, &ConversationSidebar::selected, this, &MainWindow::conversationSelected);
+    connect(m_sidebar, &ConversationSidebar::newChatRequested, this, &MainWindow::newChatRequested);
+    connect(m_sidebar, &ConversationSidebar::setupRequested, this, &MainWindow::setupRequested);
+    connect(m_sidebar, &ConversationSidebar::deleted, this, &MainWindow::onConversationDeleted);
+    connect(m_sidebar, &ConversationSidebar::problem, this, [this](const QString & m) { showNotice(m, true); });
+
     auto * splitter = new QSplitter(this);
     splitter->setChildrenCollapsible(false);
     splitter->setHandleWidth(1);
-    splitter->addWidget(buildSidebar());
+    splitter->addWidget(m_sidebar);
     splitter->addWidget(buildChatArea());
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({260, 920});
@@ -63,41 +70,9 @@ MainWindow::MainWindow(QWidget * parent) : QMainWindow(parent) {
     setContextUsage(0, 0);
 }
 
-QWidget * MainWindow::buildSidebar() {
-    auto * sidebar = new QWidget(this);
-    sidebar->setObjectName(QStringLiteral("Sidebar"));
-    sidebar->setMinimumWidth(200);
-    sidebar->setAttribute(Qt::WA_StyledBackground);
-    auto * layout = new QVBoxLayout(sidebar);
-    layout->setContentsMargins(12, 14, 12, 12);
-    layout->setSpacing(10);
-
-    auto * header = new QHBoxLayout;
-    auto * title = new QLabel(tr("V4 Chat"), sidebar);
-    title->setObjectName(QStringLiteral("SidebarTitle"));
-    auto * newChat = new QPushButton(tr("New chat"), sidebar);
-    newChat->setAccessibleName(tr("New chat"));
-    newChat->setToolTip(tr("Start a new conversation (Ctrl+N)"));
-    header->addWidget(title);
-    header->addStretch();
-    header->addWidget(newChat);
-    layout->addLayout(header);
-
-    m_search = new QLineEdit(sidebar);
-    m_search->setPlaceholderText(tr("Search conversations"));
-    m_search->setAccessibleName(tr("Search conversations"));
-    m_search->setClearButtonEnabled(true);
-    layout->addWidget(m_search);
-
-    m_conversations = new QListWidget(sidebar);
-    m_conversations->setAccessibleName(tr("Conversations"));
-    layout->addWidget(m_conversations, 1);
-
-    auto * setup = new QPushButton(tr("Models and setup…"), sidebar);
-    setup->setAccessibleName(tr("Models and setup"));
-    connect(setup, &QPushButton::clicked, this, &MainWindow::setupRequested);
-    layout->addWidget(setup);
-    return sidebar;
+void MainWindow::setStore(v4app::ConversationStore * store) {
+    m_store = store;
+    m_sidebar->setStore(store);
 }
 
 QWidget * MainWindow::buildChatArea() {
@@ -106,9 +81,10 @@ QWidget * MainWindow::buildChatArea() {
     layout->setContentsMargins(24, 14, 24, 18);
     layout->setSpacing(12);
 
-    auto * title = new QLabel(tr("New conversation"), area);
-    title->setObjectName(QStringLiteral("ChatTitle"));
-    layout->addWidget(title);
+    m_title = new QLabel(tr("New conversation"), area);
+    m_title->setObjectName(QStringLiteral("ChatTitle"));
+    m_title->setTextFormat(Qt::PlainText);
+    layout->addWidget(m_title);
 
     m_chatStack = new QStackedWidget(area);
     auto * empty = new QLabel(tr("<div style='font-size:22px; font-weight:600'>How can I help?</div>"
@@ -118,15 +94,18 @@ QWidget * MainWindow::buildChatArea() {
     empty->setObjectName(QStringLiteral("EmptyState"));
     empty->setAlignment(Qt::AlignCenter);
     empty->setWordWrap(true);
-    m_chatView = new QTextBrowser(area);
-    m_chatView->setObjectName(QStringLiteral("ChatView"));
-    m_chatView->setAccessibleName(tr("Conversation"));
-    m_chatView->setOpenExternalLinks(true);
+    m_chatView = new ChatView(area);
+    connect(m_chatView, &ChatView::copied, this, [this](const QString & what) { showNotice(what); });
+    connect(m_chatView, &ChatView::editRequested, this, &MainWindow::startEditing);
+    connect(m_chatView, &ChatView::regenerateRequested, this, [this](qint64 id) { emit regenerateRequested(id, mode()); });
+    connect(m_chatView, &ChatView::deleteRequested, this, &MainWindow::deleteMessageRequested);
+    connect(m_chatView, &ChatView::siblingRequested, this, &MainWindow::siblingRequested);
     m_chatStack->addWidget(empty);
     m_chatStack->addWidget(m_chatView);
     layout->addWidget(m_chatStack, 1);
 
     layout->addWidget(buildComposer());
+    m_toast = new Toast(area);
     return area;
 }
 
@@ -137,6 +116,18 @@ QWidget * MainWindow::buildComposer() {
     auto * layout = new QVBoxLayout(composer);
     layout->setContentsMargins(12, 10, 12, 10);
     layout->setSpacing(8);
+
+    m_editBanner = new QWidget(composer);
+    auto * bannerLayout = new QHBoxLayout(m_editBanner);
+    bannerLayout->setContentsMargins(4, 0, 0, 0);
+    auto * bannerText = new QLabel(tr("Editing your message: Enter sends it as a new branch, Esc cancels."), m_editBanner);
+    bannerText->setObjectName(QStringLiteral("Hint"));
+    auto * cancel = new QPushButton(tr("Cancel"), m_editBanner);
+    connect(cancel, &QPushButton::clicked, this, &MainWindow::cancelEditing);
+    bannerLayout->addWidget(bannerText, 1);
+    bannerLayout->addWidget(cancel);
+    m_editBanner->hide();
+    layout->addWidget(m_editBanner);
 
     auto * edit = new ComposerEdit;
     edit->setParent(composer);
@@ -175,6 +166,7 @@ QWidget * MainWindow::buildComposer() {
         modeLayout->addWidget(button);
     }
     m_modeGroup->button(static_cast<int>(Mode::Auto))->setChecked(true);
+    connect(m_modeGroup, &QButtonGroup::idClicked, this, [this](int id) { emit modeChanged(static_cast<Mode>(id)); });
     row->addWidget(modeSwitch);
     row->addStretch();
 
@@ -203,7 +195,9 @@ void MainWindow::buildStatusBar() {
     m_contextMeter->setTextVisible(false);
     m_contextMeter->setAccessibleName(tr("Context used"));
     m_contextLabel = new QLabel(this);
+    m_contextLabel->setAccessibleName(tr("Context tokens"));
     m_speedLabel = new QLabel(this);
+    m_speedLabel->setObjectName(QStringLiteral("SpeedLabel"));
     m_speedLabel->setAccessibleName(tr("Generation speed"));
     statusBar()->addWidget(m_backendLabel, 1);
     statusBar()->addPermanentWidget(m_contextLabel);
@@ -215,70 +209,103 @@ void MainWindow::buildStatusBar() {
 void MainWindow::buildShortcuts() {
     auto * focusComposer = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_L), this);
     connect(focusComposer, &QShortcut::activated, m_composer, [this] { m_composer->setFocus(); });
-    auto * stop = new QShortcut(QKeySequence(Qt::Key_Escape), this);
-    connect(stop, &QShortcut::activated, this, [this] {
+    auto * escape = new QShortcut(QKeySequence(Qt::Key_Escape), this);
+    connect(escape, &QShortcut::activated, this, [this] {
         if (m_streaming) {
             emit stopRequested();
+        } else if (m_editingId != 0) {
+            cancelEditing();
         }
     });
     auto * search = new QShortcut(QKeySequence::Find, this);
-    connect(search, &QShortcut::activated, m_search, [this] { m_search->setFocus(); });
+    connect(search, &QShortcut::activated, m_sidebar, &ConversationSidebar::focusSearch);
+    auto * newChat = new QShortcut(QKeySequence::New, this);
+    connect(newChat, &QShortcut::activated, this, &MainWindow::newChatRequested);
 }
 
 MainWindow::Mode MainWindow::mode() const { return static_cast<Mode>(m_modeGroup->checkedId()); }
+
+void MainWindow::setMode(Mode mode) { m_modeGroup->button(static_cast<int>(mode))->setChecked(true); }
 
 void MainWindow::setBackendStatus(const QString & backend, const QString & model) {
     m_backendLabel->setText(backend + QStringLiteral(" · ") + model);
 }
 
 void MainWindow::setContextUsage(int used, int window) {
+    m_contextWindow = window;
     m_contextMeter->setRange(0, qMax(window, 1));
-    m_contextMeter->setValue(used);
+    m_contextMeter->setValue(qMin(used, qMax(window, 1)));
     m_contextLabel->setText(window > 0 ? tr("%L1 / %L2 tokens").arg(used).arg(window) : tr("context —"));
+    m_contextMeter->setToolTip(window > 0 ? tr("%1% of the context window used").arg(100 * used / window) : QString());
 }
 
 void MainWindow::setTokensPerSecond(double tokensPerSecond) {
     m_speedLabel->setText(tokensPerSecond > 0 ? tr("%1 tok/s").arg(tokensPerSecond, 0, 'f', 1) : QString());
 }
 
+void MainWindow::showConversation(qint64 id, const QString & title, const QVector<v4app::StoredMessage> & messages,
+                                  qint64 streamingId) {
+    if (id != m_conversationId) {
+        cancelEditing();
+    }
+    m_conversationId = id;
+    m_title->setText(title.isEmpty() ? tr("New conversation") : title);
+    m_sidebar->setCurrent(id);
+    m_chatView->setMessages(messages, streamingId);
+    m_chatStack->setCurrentWidget(messages.isEmpty() ? m_chatStack->widget(0) : m_chatView);
+}
+
 void MainWindow::appendMessage(const QString & role, const QString & text) {
     m_chatStack->setCurrentWidget(m_chatView);
-    const QString who = role == QLatin1String("user") ? tr("You")
-                      : role == QLatin1String("assistant") ? tr("V4 Chat") : tr("Notice");
-    m_chatView->append(QStringLiteral("<p><b>%1</b><br>%2</p>").arg(who, text.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"))));
+    m_chatView->appendPreview(role, text);
+}
+
+void MainWindow::showNotice(const QString & text, bool error) { m_toast->show(text, {}, {}, error); }
+
+void MainWindow::onConversationDeleted(qint64 id, const QString & title) {
+    if (id == m_conversationId) {
+        emit newChatRequested();
+    }
+    m_toast->show(tr("Deleted “%1”").arg(title), tr("Undo"), [this, id] {
+        if (m_store) {
+            if (auto s = m_store->undoDelete(id); !s) {
+                showNotice(s.error().message, true);
+            }
+        }
+    });
 }
 
 void MainWindow::beginAssistantMessage() {
     m_chatStack->setCurrentWidget(m_chatView);
-    m_chatView->append(QStringLiteral("<p><b>%1</b></p>").arg(tr("V4 Chat")));
-    m_streamSection = 0;
+    m_chatView->beginStreaming();
+    m_streamChars = 0;
+    m_streamClock.invalidate();
     setStreaming(true);
 }
 
-void MainWindow::appendStreamed(const QString & text, bool thinking) {
-    QTextCursor cursor(m_chatView->document());
-    cursor.movePosition(QTextCursor::End);
-    const int section = thinking ? 1 : 2;
-    if (m_streamSection != section) {
-        cursor.insertBlock();
-        m_streamSection = section;
+void MainWindow::countStreamed(const QString & text) {
+    if (!m_streamClock.isValid()) {
+        m_streamClock.start();
+    } else if (m_streamClock.elapsed() > 300) {
+        // Live estimate (about four characters per token) until the backend's exact figure at the end.
+        setTokensPerSecond(m_streamChars / 4.0 / (m_streamClock.elapsed() / 1000.0));
     }
-    QTextCharFormat format;
-    if (thinking) {
-        format.setForeground(m_chatView->palette().color(QPalette::PlaceholderText));
-        format.setFontItalic(true);
-    }
-    cursor.insertText(text, format);
-    m_chatView->ensureCursorVisible();
+    m_streamChars += text.size();
 }
 
-void MainWindow::appendThinking(const QString & text) { appendStreamed(text, true); }
+void MainWindow::appendThinking(const QString & text) {
+    countStreamed(text);
+    m_chatView->appendThinking(text);
+}
 
-void MainWindow::appendAnswer(const QString & text) { appendStreamed(text, false); }
+void MainWindow::appendAnswer(const QString & text) {
+    countStreamed(text);
+    m_chatView->appendAnswer(text);
+}
 
 void MainWindow::finishAssistantMessage(const QString & footer) {
-    if (!footer.isEmpty()) {
-        m_chatView->append(QStringLiteral("<p style='color:gray; font-size:small'>%1</p>").arg(footer.toHtmlEscaped()));
+    if (!footer.isEmpty() && m_chatView->isStreaming()) {
+        m_chatView->appendPreview(QStringLiteral("notice"), footer);
     }
     setStreaming(false);
 }
@@ -287,7 +314,29 @@ void MainWindow::setStreaming(bool streaming) {
     m_streaming = streaming;
     m_sendButton->setText(streaming ? tr("Stop") : tr("Send"));
     m_sendButton->setAccessibleName(streaming ? tr("Stop answering") : tr("Send message"));
+    m_sendButton->setToolTip(streaming ? tr("Stop the answer (Esc)") : QString());
     m_sendButton->setEnabled(streaming || !m_composer->toPlainText().trimmed().isEmpty());
+}
+
+void MainWindow::startEditing(qint64 messageId, const QString & text) {
+    if (m_streaming) {
+        showNotice(tr("Wait for the answer to finish, or stop it first."));
+        return;
+    }
+    m_editingId = messageId;
+    m_composer->setPlainText(text);
+    m_editBanner->show();
+    m_composer->setFocus();
+    m_composer->moveCursor(QTextCursor::End);
+}
+
+void MainWindow::cancelEditing() {
+    if (m_editingId == 0) {
+        return;
+    }
+    m_editingId = 0;
+    m_editBanner->hide();
+    m_composer->clear();
 }
 
 void MainWindow::submitComposer() {
@@ -298,8 +347,14 @@ void MainWindow::submitComposer() {
     if (text.isEmpty()) {
         return;
     }
+    const qint64 editing = std::exchange(m_editingId, 0);
+    m_editBanner->hide();
     m_composer->clear();
-    appendMessage(QStringLiteral("user"), text);
+    if (editing != 0) {
+        emit editResendRequested(editing, text, mode());
+        return;
+    }
+    appendMessage(QStringLiteral("user"), text); // shown at once; the store's copy replaces it
     emit sendRequested(text, mode());
 }
 

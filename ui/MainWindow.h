@@ -1,20 +1,26 @@
-// The main window: conversations on the left, the chat in the middle, the composer with the mode
-// switch at the bottom, and a status bar with backend/model, context meter and speed.
+// The main window: conversations on the left (ConversationSidebar), the chat in the middle
+// (ChatView), the composer with the mode switch at the bottom, and a status bar with
+// backend/model, context meter and speed. Presentation only: what the user asks for comes out as
+// signals; app/desktop/ChatWiring connects them to the ChatController.
 #pragma once
 
+#include <QElapsedTimer>
 #include <QMainWindow>
+
+#include "storage/ConversationStore.h"
 
 class QButtonGroup;
 class QLabel;
-class QLineEdit;
-class QListWidget;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QStackedWidget;
-class QTextBrowser;
 
 namespace v4ui {
+
+class ChatView;
+class ConversationSidebar;
+class Toast;
 
 class MainWindow final : public QMainWindow {
     Q_OBJECT
@@ -25,48 +31,80 @@ public:
 
     explicit MainWindow(QWidget * parent = nullptr);
 
+    void setStore(v4app::ConversationStore * store); // the sidebar lists it; not owned
+
     Mode mode() const;
+    void setMode(Mode mode); // shows the conversation's mode; emits nothing
     void setBackendStatus(const QString & backend, const QString & model);
     void setContextUsage(int used, int window);
+    int  contextWindow() const { return m_contextWindow; } // the last window size given
     void setTokensPerSecond(double tokensPerSecond);
-    // Appends a finished message to the chat view (role: "user", "assistant" or "notice").
-    void appendMessage(const QString & role, const QString & text);
 
-    // A streamed answer: begin, then pieces of thinking and answer text, then finish with a footer
-    // (model, speed). While one streams, the Send button turns into Stop.
+    // The open conversation (id 0: a new chat). `streamingId`: its last message is streaming.
+    void showConversation(qint64 id, const QString & title, const QVector<v4app::StoredMessage> & messages,
+                          qint64 streamingId = 0);
+    // A message shown before the store has it (e.g. a notice); role "user", "assistant" or "notice".
+    void appendMessage(const QString & role, const QString & text);
+    // A toast at the bottom of the chat; errors stay until closed.
+    void showNotice(const QString & text, bool error = false);
+
+    // A streamed answer: begin, then pieces of thinking and answer text, then finish. While one
+    // streams, the Send button turns into Stop and the status bar shows the live speed.
     void beginAssistantMessage();
     void appendThinking(const QString & text);
     void appendAnswer(const QString & text);
     void finishAssistantMessage(const QString & footer);
+    bool isStreaming() const { return m_streaming; }
+
+    ChatView *            chatView() const { return m_chatView; }
+    ConversationSidebar * sidebar() const { return m_sidebar; }
+    QPlainTextEdit *      composer() const { return m_composer; }
+    Toast *               toast() const { return m_toast; }
 
 signals:
     void sendRequested(const QString & text, v4ui::MainWindow::Mode mode);
+    void editResendRequested(qint64 messageId, const QString & text, v4ui::MainWindow::Mode mode);
+    void regenerateRequested(qint64 messageId, v4ui::MainWindow::Mode mode);
+    void deleteMessageRequested(qint64 messageId);
+    void siblingRequested(qint64 messageId, int step);
+    void conversationSelected(qint64 conversationId);
+    void newChatRequested();
+    void modeChanged(v4ui::MainWindow::Mode mode);
     void setupRequested();
     void stopRequested();
 
 private:
-    QWidget * buildSidebar();
     QWidget * buildChatArea();
     QWidget * buildComposer();
     void      buildStatusBar();
     void      buildShortcuts();
     void      submitComposer();
-    void      appendStreamed(const QString & text, bool thinking);
     void      setStreaming(bool streaming);
+    void      countStreamed(const QString & text);
+    void      startEditing(qint64 messageId, const QString & text);
+    void      cancelEditing();
+    void      onConversationDeleted(qint64 id, const QString & title);
 
-    QLineEdit *      m_search = nullptr;
-    QListWidget *    m_conversations = nullptr;
-    QStackedWidget * m_chatStack = nullptr;
-    QTextBrowser *   m_chatView = nullptr;
-    QPlainTextEdit * m_composer = nullptr;
-    QPushButton *    m_sendButton = nullptr;
-    QButtonGroup *   m_modeGroup = nullptr;
-    QLabel *         m_backendLabel = nullptr;
-    QProgressBar *   m_contextMeter = nullptr;
-    QLabel *         m_contextLabel = nullptr;
-    QLabel *         m_speedLabel = nullptr;
-    bool             m_streaming = false;
-    int              m_streamSection = 0; // 0 nothing yet, 1 thinking, 2 answer
+    v4app::ConversationStore * m_store = nullptr;
+    ConversationSidebar *      m_sidebar = nullptr;
+    QLabel *                   m_title = nullptr;
+    QStackedWidget *           m_chatStack = nullptr;
+    ChatView *                 m_chatView = nullptr;
+    Toast *                    m_toast = nullptr;
+    QWidget *                  m_editBanner = nullptr;
+    QPlainTextEdit *           m_composer = nullptr;
+    QPushButton *              m_sendButton = nullptr;
+    QButtonGroup *             m_modeGroup = nullptr;
+    QLabel *                   m_backendLabel = nullptr;
+    QProgressBar *             m_contextMeter = nullptr;
+    QLabel *                   m_contextLabel = nullptr;
+    QLabel *                   m_speedLabel = nullptr;
+    int                        m_contextWindow = 0;
+    qint64                     m_conversationId = 0;
+    qint64                     m_editingId = 0;
+    bool                       m_streaming = false;
+    QElapsedTimer              m_streamClock; // live speed: characters since the first piece
+    qint64                     m_streamChars = 0;
 };
 
 } // namespace v4ui

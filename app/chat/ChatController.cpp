@@ -1,18 +1,38 @@
 #include "chat/ChatController.h"
 
+#include <QFileInfo>
+
 namespace v4app {
 
-ChatController::ChatController(ChatBackend * backend, QString model, QObject * parent)
-    : QObject(parent), m_backend(backend), m_model(std::move(model)) {
+QString chatModeName(ChatMode mode) {
+    switch (mode) {
+        case ChatMode::Fast: return QStringLiteral("fast");
+        case ChatMode::Expert: return QStringLiteral("expert");
+        case ChatMode::Auto: return QStringLiteral("auto");
+    }
+    return QStringLiteral("auto");
+}
+
+std::optional<ChatMode> chatModeFromName(const QString & name) {
+    for (ChatMode m : {ChatMode::Fast, ChatMode::Expert, ChatMode::Auto}) {
+        if (chatModeName(m) == name) {
+            return m;
+        }
+    }
+    return std::nullopt;
+}
+
+ChatController::ChatController(ChatBackend * backend, ConversationStore * store, QString model, QObject * parent)
+    : QObject(parent), m_backend(backend), m_store(store), m_model(std::move(model)) {
     connect(m_backend, &ChatBackend::token, this, [this](const QString & text) {
-        if (m_answering) {
-            m_pending.content += text;
+        if (m_answerId != 0) {
+            (void)m_store->appendToStreaming(m_answerId, text, {}); // a failed write is retried; storageError tells
             emit answerReceived(text);
         }
     });
     connect(m_backend, &ChatBackend::thinking, this, [this](const QString & text) {
-        if (m_answering) {
-            m_pending.thinking += text;
+        if (m_answerId != 0) {
+            (void)m_store->appendToStreaming(m_answerId, {}, text);
             emit thinkingReceived(text);
         }
     });
@@ -20,60 +40,229 @@ ChatController::ChatController(ChatBackend * backend, QString model, QObject * p
     connect(m_backend, &ChatBackend::failed, this, &ChatController::onFailed);
 }
 
-void ChatController::send(const QString & text, ChatMode mode) {
-    if (m_answering) {
+bool ChatController::refuseWhileAnswering() {
+    if (m_answerId == 0) {
+        return false;
+    }
+    emit problem(tr("Wait for the answer to finish, or stop it first."));
+    return true;
+}
+
+void ChatController::openConversation(qint64 id) {
+    if (refuseWhileAnswering()) {
         return;
     }
-    m_history.push_back({QStringLiteral("user"), text, QString()});
+    auto info = m_store->conversation(id);
+    if (!info) {
+        emit problem(info.error().message);
+        return;
+    }
+    m_conversationId = id;
+    reload();
+}
+
+void ChatController::newConversation() {
+    if (refuseWhileAnswering()) {
+        return;
+    }
+    m_conversationId = 0;
+    m_messages.clear();
+    emit conversationLoaded(0, QString());
+}
+
+void ChatController::reload() {
+    QString mode;
+    if (m_conversationId != 0) {
+        auto branch = m_store->activeBranch(m_conversationId);
+        if (!branch) {
+            emit problem(branch.error().message);
+            return;
+        }
+        m_messages = branch.value();
+        if (auto info = m_store->conversation(m_conversationId)) {
+            mode = info->mode;
+        }
+    }
+    emit conversationLoaded(m_conversationId, mode);
+}
+
+void ChatController::setMode(ChatMode mode) {
+    if (m_conversationId != 0) {
+        (void)m_store->setMode(m_conversationId, chatModeName(mode));
+    }
+}
+
+bool ChatController::ensureConversation(const QString & firstText, ChatMode mode) {
+    if (m_conversationId != 0) {
+        return true;
+    }
+    auto id = m_store->createConversation(titleFromText(firstText), chatModeName(mode));
+    if (!id) {
+        emit problem(id.error().message);
+        return false;
+    }
+    m_conversationId = id.value();
+    return true;
+}
+
+void ChatController::send(const QString & text, ChatMode mode) {
+    if (refuseWhileAnswering() || !ensureConversation(text, mode)) {
+        return;
+    }
+    const qint64 parent = m_messages.isEmpty() ? 0 : m_messages.last().id;
+    auto user = m_store->addUserMessage(m_conversationId, parent, text);
+    if (!user) {
+        emit problem(user.error().message);
+        return;
+    }
+    startAnswer(user.value(), mode);
+}
+
+void ChatController::regenerate(qint64 assistantMessageId, ChatMode mode) {
+    if (refuseWhileAnswering()) {
+        return;
+    }
+    auto msg = m_store->message(assistantMessageId);
+    if (!msg || msg->role != QLatin1String("assistant") || msg->parentId == 0) {
+        emit problem(msg ? tr("Only an answer can be regenerated.") : msg.error().message);
+        return;
+    }
+    startAnswer(msg->parentId, mode);
+}
+
+void ChatController::editAndResend(qint64 userMessageId, const QString & text, ChatMode mode) {
+    if (refuseWhileAnswering()) {
+        return;
+    }
+    auto msg = m_store->message(userMessageId);
+    if (!msg || msg->role != QLatin1String("user")) {
+        emit problem(msg ? tr("Only your own messages can be edited.") : msg.error().message);
+        return;
+    }
+    auto edited = m_store->addUserMessage(msg->conversationId, msg->parentId, text);
+    if (!edited) {
+        emit problem(edited.error().message);
+        return;
+    }
+    startAnswer(edited.value(), mode);
+}
+
+void ChatController::deleteMessage(qint64 messageId) {
+    if (refuseWhileAnswering()) {
+        return;
+    }
+    if (Status s = m_store->deleteMessage(messageId); !s) {
+        emit problem(s.error().message);
+    }
+    reload();
+}
+
+void ChatController::showSibling(qint64 messageId, int step) {
+    if (refuseWhileAnswering()) {
+        return;
+    }
+    auto family = m_store->siblings(messageId);
+    if (!family) {
+        emit problem(family.error().message);
+        return;
+    }
+    const int target = family->index + step;
+    if (target < 0 || target >= family->ids.size()) {
+        return;
+    }
+    if (Status s = m_store->switchToBranch(family->ids.at(target)); !s) {
+        emit problem(s.error().message);
+    }
+    reload();
+}
+
+void ChatController::startAnswer(qint64 parentId, ChatMode mode) {
+    // The history is the branch down to the parent, read back from the store so regenerate and
+    // edit see exactly what is saved.
+    if (Status s = m_store->switchToBranch(parentId); !s) {
+        emit problem(s.error().message);
+        return;
+    }
+    reload();
+    for (int i = 0; i < m_messages.size(); ++i) {
+        if (m_messages.at(i).id == parentId) {
+            m_messages.resize(i + 1); // regenerate: the older answers below the parent are not history
+            break;
+        }
+    }
     ChatRequest request;
-    request.messages = m_history;
-    request.model    = m_model;
-    request.thinking = mode == ChatMode::Expert;
+    for (const StoredMessage & m : m_messages) {
+        if (!m.content.isEmpty() || !m.thinking.isEmpty()) {
+            request.messages.push_back({m.role, m.content, m.thinking});
+        }
+    }
+    request.model     = m_model;
+    request.thinking  = mode == ChatMode::Expert;
     request.maxTokens = m_maxTokens;
     request.sampling.temperature = mode == ChatMode::Expert ? 0.6 : 0.7;
-    m_pending   = {QStringLiteral("assistant"), QString(), QString()};
-    m_answering = true;
-    emit answerStarted();
+
+    const QString modeName = chatModeName(mode);
+    const QString modelName = QFileInfo(m_model).fileName().isEmpty() ? m_model : QFileInfo(m_model).fileName();
+    auto answer = m_store->beginAssistantMessage(m_conversationId, parentId, {modelName, m_backend->name(), modeName});
+    if (!answer) {
+        emit problem(answer.error().message);
+        return;
+    }
+    (void)m_store->setMode(m_conversationId, modeName);
+    m_answerId = answer.value();
+    m_messages.append(m_store->message(m_answerId).value());
+    emit answerStarted(m_answerId, modeName);
     m_backend->start(request);
 }
 
+void ChatController::onFinished(const GenerationStats & stats) {
+    if (m_answerId == 0) {
+        return;
+    }
+    const qint64 id = std::exchange(m_answerId, 0);
+    (void)m_store->finishAssistantMessage(id, stats);
+    QString mode;
+    if (auto msg = m_store->message(id)) {
+        mode = msg->mode;
+    }
+    reload();
+    emit answerFinished(stats, formatStatsFooter(stats, mode));
+}
+
+void ChatController::onFailed(const ChatError & error) {
+    if (m_answerId == 0) {
+        return;
+    }
+    // A stopped or failed answer keeps what was produced, so the next turn sees it too.
+    const qint64 id = std::exchange(m_answerId, 0);
+    (void)m_store->failAssistantMessage(id, error, true);
+    reload();
+    emit answerFailed(error.message, error.kind == ChatError::Kind::Cancelled);
+}
+
 void ChatController::stop() {
-    if (m_answering) {
+    if (m_answerId != 0) {
         m_backend->cancel();
     }
 }
 
-void ChatController::closeAnswer() {
-    // A stopped or failed answer keeps what was produced, so the next turn sees it too.
-    if (!m_pending.content.isEmpty() || !m_pending.thinking.isEmpty()) {
-        m_history.push_back(m_pending);
-    }
-    m_answering = false;
-}
-
-void ChatController::onFinished(const GenerationStats & stats) {
-    if (!m_answering) {
-        return;
-    }
-    closeAnswer();
-    emit answerFinished(stats, formatStatsFooter(stats));
-}
-
-void ChatController::onFailed(const ChatError & error) {
-    if (!m_answering) {
-        return;
-    }
-    closeAnswer();
-    emit answerFailed(error.message, error.kind == ChatError::Kind::Cancelled);
-}
-
-QString formatStatsFooter(const GenerationStats & stats) {
+QString formatStatsFooter(const GenerationStats & stats, const QString & mode) {
     QStringList parts;
     if (!stats.model.isEmpty()) parts << stats.model;
-    if (stats.tokensPerSecond > 0) parts << QStringLiteral("%1 tok/s").arg(stats.tokensPerSecond, 0, 'f', 1);
-    parts << QStringLiteral("%1 tokens").arg(stats.completionTokens);
+    if (!mode.isEmpty()) parts << mode.left(1).toUpper() + mode.mid(1);
     if (stats.ttftMs > 0) parts << QStringLiteral("TTFT %1 ms").arg(qRound(stats.ttftMs));
+    if (stats.tokensPerSecond > 0) parts << QStringLiteral("%1 tok/s").arg(stats.tokensPerSecond, 0, 'f', 1);
+    parts << (stats.promptTokens > 0 ? QStringLiteral("%1 prompt + %2 tokens").arg(stats.promptTokens).arg(stats.completionTokens)
+                                     : QStringLiteral("%1 tokens").arg(stats.completionTokens));
     return parts.join(QStringLiteral(" · "));
+}
+
+QString titleFromText(const QString & text) {
+    QString line = text.trimmed().section(QLatin1Char('\n'), 0, 0).simplified();
+    if (line.size() > 60) {
+        line = line.left(57).trimmed() + QStringLiteral("…");
+    }
+    return line.isEmpty() ? QObject::tr("New conversation") : line;
 }
 
 } // namespace v4app

@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QEventLoop>
 #include <QFileInfo>
+#include <QTemporaryDir>
 #include <QTextStream>
 #include <QTimer>
 
@@ -12,6 +13,7 @@
 #include "chat/ChatController.h"
 #include "core/AppInfo.h"
 #include "core/AppPaths.h"
+#include "storage/ConversationStore.h"
 #include "v4/devices.h"
 
 namespace v4app {
@@ -32,12 +34,21 @@ struct Reporter {
     }
 };
 
-// Sends one message through the real window and the local engine; returns the reply.
+// Sends one message through the real window, the local engine and a throwaway conversation
+// database (the user's history is not touched); returns the reply.
 QString askThroughTheWindow(v4ui::MainWindow & window, const QString & model, const QString & question, QString * error) {
-    LocalBackend   backend({.contextSize = 1024, .threads = 0});
-    ChatController controller(&backend, model);
+    QTemporaryDir scratch;
+    auto          db = Database::open(scratch.filePath(QStringLiteral("selftest.sqlite3")));
+    if (!db) {
+        *error = db.error().message;
+        return {};
+    }
+    ConversationStore store(*db.value());
+    LocalBackend      backend({.contextSize = 1024, .threads = 0});
+    ChatController    controller(&backend, &store, model);
     controller.setMaxTokens(24); // enough to show the pipeline works, quick on any CPU
-    wireChat(window, controller, backend);
+    wireChat(window, controller, store);
+    wireLocalBackend(window, controller, backend);
 
     QString    reply;
     QEventLoop loop;
@@ -54,6 +65,7 @@ QString askThroughTheWindow(v4ui::MainWindow & window, const QString & model, co
     });
     emit window.sendRequested(question, v4ui::MainWindow::Mode::Fast);
     loop.exec();
+    window.setStore(nullptr); // the scratch store goes away with this function
     return reply.trimmed();
 }
 

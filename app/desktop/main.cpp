@@ -11,7 +11,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ChatView.h"
 #include "ChatWiring.h"
+#include "DatabaseStartup.h"
 #include "MainWindow.h"
 #include "backends/LocalBackend.h"
 #include "chat/ChatController.h"
@@ -21,6 +23,7 @@
 #include "core/AppInfo.h"
 #include "core/AppPaths.h"
 #include "core/Logging.h"
+#include "storage/ConversationStore.h"
 #include "v4/devices.h"
 #include "v4/version.h"
 
@@ -40,6 +43,15 @@ bool displayAvailable() {
     return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") ||
            !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
 }
+
+// --theme wins over the saved appearance/theme setting ("light", "dark", "system").
+v4ui::ThemeChoice themeChoice(const QString & name) {
+    if (name == QLatin1String("dark")) return v4ui::ThemeChoice::Dark;
+    if (name == QLatin1String("light")) return v4ui::ThemeChoice::Light;
+    return v4ui::ThemeChoice::System;
+}
+
+const QString kLastConversationKey = QStringLiteral("session/lastConversation");
 
 } // namespace
 
@@ -75,7 +87,21 @@ int main(int argc, char ** argv) {
     const QCommandLineOption selfTestOption(QStringLiteral("selftest"),
                                             QStringLiteral("Open the window offscreen, check the installation and exit."));
     const QCommandLineOption setup(QStringLiteral("setup"), QStringLiteral("Show the setup wizard even if set up already."));
-    parser.addOptions({verbose, selfTestOption, setup});
+    const QCommandLineOption theme(QStringLiteral("theme"), QStringLiteral("Colour theme for this run: light, dark or system."),
+                                   QStringLiteral("theme"));
+    const QCommandLineOption importJson(QStringLiteral("import"),
+                                        QStringLiteral("Import a conversation exported as JSON and open it."), QStringLiteral("file"));
+    // Developer options (tools/screenshot and the GUI tests use them); not for everyday use.
+    QCommandLineOption devSend(QStringLiteral("dev-send"), QStringLiteral("Developer: send this message once the window is up."),
+                               QStringLiteral("text"));
+    QCommandLineOption devExpand(QStringLiteral("dev-expand-thinking"),
+                                 QStringLiteral("Developer: show every Thinking section expanded."));
+    QCommandLineOption devQuit(QStringLiteral("dev-quit-after-start"),
+                               QStringLiteral("Developer: quit once the window is shown and the last conversation restored."));
+    for (QCommandLineOption * dev : {&devSend, &devExpand, &devQuit}) {
+        dev->setFlags(QCommandLineOption::HiddenFromHelp);
+    }
+    parser.addOptions({verbose, selfTestOption, setup, theme, importJson, devSend, devExpand, devQuit});
     parser.process(app);
 
     const QString logPath = v4app::setupLogging({QStringLiteral("v4chat"), parser.isSet(verbose), true, true});
@@ -84,7 +110,9 @@ int main(int argc, char ** argv) {
     const v4::compute_device_report device = v4::probe_compute_devices();
     spdlog::info("compute backend: {} ({}): {}", device.backend, device.description, device.reason);
 
-    v4ui::applyTheme(app, v4ui::ThemeChoice::System);
+    QSettings settings(v4app::AppPaths::settingsPath(), QSettings::IniFormat);
+    v4ui::applyTheme(app, themeChoice(parser.isSet(theme) ? parser.value(theme)
+                                                          : settings.value(QStringLiteral("appearance/theme")).toString()));
 
     if (selfTest) {
         return v4app::runSelfTest(app);
@@ -95,16 +123,60 @@ int main(int argc, char ** argv) {
         spdlog::error("{}", error.toStdString());
     }
 
-    QSettings settings(v4app::AppPaths::settingsPath(), QSettings::IniFormat);
+    std::unique_ptr<v4app::Database> db =
+        v4app::openConversationDatabase(v4app::AppPaths::databasePath(), v4app::dialogStartupUi(nullptr));
+    if (!db) {
+        return 1;
+    }
+    v4app::ConversationStore store(*db);
+    if (auto interrupted = store.markInterrupted(); interrupted && interrupted.value() > 0) {
+        spdlog::warn("{} answer(s) were cut off by the last exit and are marked interrupted", interrupted.value());
+    }
+
     const QString modelPath = settings.value(QStringLiteral("setup/modelPath"), v4app::AppPaths::defaultModelPath()).toString();
 
-    v4ui::MainWindow       window;
-    v4app::LocalBackend    backend;
-    v4app::ChatController  controller(&backend, modelPath);
-    v4app::wireChat(window, controller, backend);
+    v4ui::MainWindow      window;
+    v4app::LocalBackend   backend;
+    v4app::ChatController controller(&backend, &store, modelPath);
+    v4app::wireChat(window, controller, store);
+    v4app::wireLocalBackend(window, controller, backend);
+    QObject::connect(&controller, &v4app::ChatController::conversationLoaded, &settings,
+                     [&settings](qint64 id) { settings.setValue(kLastConversationKey, id); });
+    if (parser.isSet(devExpand)) {
+        QObject::connect(&controller, &v4app::ChatController::conversationLoaded, &window, [&window, &controller] {
+            for (const auto & m : controller.messages()) {
+                if (!m.thinking.isEmpty() && !window.chatView()->isThinkingExpanded(m.id)) {
+                    window.chatView()->toggleThinking(m.id);
+                }
+            }
+        });
+    }
     window.show();
+
+    qint64 openId = settings.value(kLastConversationKey, 0).toLongLong();
+    if (parser.isSet(importJson)) {
+        auto imported = store.importJsonFile(parser.value(importJson));
+        if (imported) {
+            openId = imported.value();
+        } else {
+            window.showNotice(imported.error().message, true);
+        }
+    }
+    if (openId != 0 && store.conversation(openId)) {
+        controller.openConversation(openId);
+    }
     if (QFileInfo::exists(modelPath)) {
         backend.loadModel(modelPath);
+    }
+    if (parser.isSet(devSend)) {
+        QTimer::singleShot(0, &window, [&window, &controller, &parser, &devSend] {
+            controller.newConversation();
+            controller.send(parser.value(devSend), v4app::ChatMode::Fast);
+        });
+    }
+    if (parser.isSet(devQuit)) {
+        QTimer::singleShot(0, &app, &QApplication::quit);
+        return app.exec();
     }
 
     const bool needsSetup = parser.isSet(setup) || !settings.value(QStringLiteral("setup/completed"), false).toBool();
@@ -126,5 +198,7 @@ int main(int argc, char ** argv) {
     if (needsSetup) {
         QTimer::singleShot(0, &window, runSetup);
     }
-    return app.exec();
+    const int rc = app.exec();
+    (void)store.flushAll();
+    return rc;
 }

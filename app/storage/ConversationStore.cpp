@@ -237,6 +237,12 @@ Status ConversationStore::setPinned(qint64 id, bool pinned) {
                                  [&](SqlStatement & stmt) { stmt.bind(1, pinned ? 1 : 0).bind(2, id); });
 }
 
+Status ConversationStore::setMode(qint64 id, const QString & mode) {
+    return updateConversationRow(QStringLiteral("UPDATE conversations SET mode = ?1 WHERE id = ?2"),
+                                 QStringLiteral("conversation"), id,
+                                 [&](SqlStatement & stmt) { stmt.bind(1, nonNull(mode)).bind(2, id); });
+}
+
 Status ConversationStore::deleteConversation(qint64 id) {
     return updateConversationRow(
         QStringLiteral("UPDATE conversations SET deleted_at = ?1 WHERE id = ?2 AND deleted_at IS NULL"),
@@ -536,6 +542,49 @@ Status ConversationStore::switchToBranch(qint64 messageId) {
         return report(s);
     }
     emit messageChanged(msg->conversationId, leaf);
+    return {};
+}
+
+Status ConversationStore::deleteMessage(qint64 messageId) {
+    auto msg = message(messageId);
+    if (!msg) {
+        return report(msg.error());
+    }
+    auto family = siblings(messageId);
+    if (!family) {
+        return report(family.error());
+    }
+    m_streams.remove(messageId); // a stream being deleted is not written back
+    auto stmt = m_db.prepare(QStringLiteral("DELETE FROM messages WHERE id = ?1"));
+    if (!stmt) {
+        return report(stmt.error());
+    }
+    stmt->bind(1, messageId);
+    if (Status s = stmt->run(); !s) {
+        return report(s);
+    }
+    // The leaf was this message or below it when ON DELETE SET NULL cleared current_leaf_id.
+    auto leaf = m_db.prepare(QStringLiteral("SELECT current_leaf_id IS NULL FROM conversations WHERE id = ?1"));
+    if (!leaf) {
+        return report(leaf.error());
+    }
+    leaf->bind(1, msg->conversationId);
+    auto row = leaf->step();
+    if (!row) {
+        return report(row.error());
+    }
+    if (row.value() && leaf->int64(0) != 0) {
+        family->ids.removeAll(messageId);
+        if (!family->ids.isEmpty()) {
+            return switchToBranch(family->ids.last());
+        }
+        if (msg->parentId != 0) {
+            if (Status s = setCurrentLeaf(msg->conversationId, msg->parentId, false); !s) {
+                return report(s);
+            }
+        }
+    }
+    emit messageChanged(msg->conversationId, msg->parentId);
     return {};
 }
 

@@ -107,6 +107,7 @@ public:
     Expected<qint64>                    createConversation(const QString & title, const QString & mode = {});
     Status                              renameConversation(qint64 id, const QString & title);
     Status                              setPinned(qint64 id, bool pinned);
+    Status                              setMode(qint64 id, const QString & mode); // remembered per conversation
     Status                              deleteConversation(qint64 id);     // soft: undoDelete() brings it back
     Status                              undoDelete(qint64 id);
     Expected<int>                       purgeDeleted(qint64 deletedBeforeMs); // hard delete, returns count
@@ -124,6 +125,9 @@ public:
     Expected<SiblingInfo>            siblings(qint64 messageId);
     // Makes the branch through `messageId` active (its newest descendants down to a leaf).
     Status switchToBranch(qint64 messageId);
+    // Deletes a message and everything below it. When that was the active branch, the newest
+    // remaining sibling's branch becomes active, else the parent becomes the leaf.
+    Status deleteMessage(qint64 messageId);
 
     // parentId 0: first message. Editing a user message = addUserMessage() with the edited
     // message's parent: a sibling, which becomes the active branch.
