@@ -1,6 +1,7 @@
 #include "documents/DocumentStore.h"
 
 #include <QDateTime>
+#include <QFileInfo>
 
 #include <sqlite3.h>
 
@@ -240,6 +241,7 @@ DocumentInfo readDocument(const SqlStatement & s) {
     d.pages      = int(s.int64(7));
     d.importedAt = s.int64(8);
     d.chunkCount = int(s.int64(9));
+    d.onDisk     = QFileInfo::exists(d.path); // the chunks stay usable; the panel says the original is gone
     return d;
 }
 } // namespace

@@ -48,6 +48,7 @@ struct DocumentInfo {
     int     pages      = 0;
     qint64  importedAt = 0; // ms since the epoch, UTC
     int     chunkCount = 0;
+    bool    onDisk     = true; // false when the original file was moved or deleted after import
 };
 
 struct ImportOutcome {
@@ -151,6 +152,12 @@ public:
     Expected<ContextAssembly> assembleContext(const QString & query, int tokenBudget, const TokenCounter & counter,
                                               const ContextOptions & options = {});
     Expected<int> tokenCount(const ChunkHit & chunk, const TokenCounter & counter);
+    // Tokens of a whole document for this tokenizer: counted once, then read from the cache.
+    Expected<int> documentTokens(qint64 documentId, const TokenCounter & counter);
+    // Greedy fill of `ranked` (best first) into `tokenBudget`, each chunk costing its tokens plus
+    // `perChunkOverhead`. assembleContext() is search() + fitToBudget().
+    Expected<ContextAssembly> fitToBudget(QList<ChunkHit> ranked, int tokenBudget, const TokenCounter & counter,
+                                          int perChunkOverhead);
 
     // The FTS5 MATCH expression for user text ("" when it has no word). Public for tests.
     static QString ftsQuery(const QString & userText, MatchMode mode);
@@ -160,6 +167,8 @@ public:
 
 private:
     explicit DocumentStore(std::unique_ptr<Database> db) : m_db(std::move(db)) {}
+    // Sets ChunkHit::tokens from the cache, counting (and caching) the missing ones.
+    Status fillTokenCounts(QList<ChunkHit> & chunks, const TokenCounter & counter);
 
     std::unique_ptr<Database> m_db;
     int                         m_removedIncomplete = 0;

@@ -293,6 +293,46 @@ private slots:
         QVERIFY(fake.error().message.contains(QStringLiteral("PDF")));
     }
 
+    // Bad input from the issue: a 2 GB file (sparse: refused by size before a byte is read), a real
+    // executable renamed .txt, and a document whose file is deleted after import.
+    void badInputIsRefusedOrSurvived() {
+        auto store = openStore(QStringLiteral("bad-input.sqlite3"));
+        QVERIFY(store);
+        const QString huge = m_dir.filePath(QStringLiteral("huge.txt"));
+        {
+            QFile f(huge);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QVERIFY(f.resize(qint64(2) << 30)); // sparse: no disk space, and never read
+        }
+        auto refused = store->importFile(huge);
+        QVERIFY(!refused);
+        QVERIFY2(refused.error().message.contains(QStringLiteral("is 2048 MB; documents can be at most 512 MB")),
+                 qPrintable(refused.error().message));
+        QFile::remove(huge);
+
+        const QString ls = m_dir.filePath(QStringLiteral("ls.txt"));
+        QVERIFY(QFile::copy(QStringLiteral("/bin/ls"), ls));
+        auto binary = store->importFile(ls);
+        QVERIFY(!binary);
+        QVERIFY2(binary.error().message.contains(QStringLiteral("“ls.txt” looks like a binary file")),
+                 qPrintable(binary.error().message));
+        QCOMPARE(store->db().queryInt(QStringLiteral("SELECT count(*) FROM documents")).value(), qint64(0));
+
+        const QString gone = writeFile(m_dir, QStringLiteral("gone.md"), paragraphs(10, "vanishing"));
+        auto          kept = store->importFile(gone);
+        QVERIFY(kept);
+        QVERIFY(store->document(kept->documentId)->onDisk);
+        QVERIFY(QFile::remove(gone));
+        auto info = store->document(kept->documentId);
+        QVERIFY(info);
+        QVERIFY(!info->onDisk); // the panel says the original is gone ...
+        QCOMPARE(store->search(QStringLiteral("vanishing"), 20)->size(), info->chunkCount); // ... and its text still answers
+        auto again = store->importFile(gone);
+        QVERIFY(!again);
+        QCOMPARE(again.error().kind, StorageError::Kind::NotFound);
+        QVERIFY2(again.error().message.contains(QStringLiteral("does not exist")), qPrintable(again.error().message));
+    }
+
     void pdfPagesAreKept() {
         const QString path = makePdf(QStringLiteral("three.pdf"), {QStringLiteral("First page talks about aardvark."),
                                                                    QStringLiteral("Second page talks about bumblebee."),
@@ -627,6 +667,17 @@ private slots:
         }
         QVERIFY(store.value()->db().exec(QStringLiteral("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")));
         QCOMPARE(store.value()->search(QStringLiteral("marker0x1499"), 5)->size(), 1);
+
+        // Retry: the document that was being imported at the kill imports cleanly (or, when its
+        // commit landed just before the kill, is found as already present), whole.
+        const int     killed = committed.lastKey() + 1;
+        const QString path   = work.filePath(QStringLiteral("doc%1.txt").arg(killed));
+        auto          retry  = store.value()->importFile(path);
+        QVERIFY2(retry, retry ? "" : qPrintable(retry.error().message));
+        QVERIFY(retry->chunkCount > 200);
+        QCOMPARE(store.value()->document(retry->documentId)->chunkCount, retry->chunkCount);
+        QCOMPARE(store.value()->search(QStringLiteral("marker%1x1499").arg(killed), 5)->size(), 1);
+        QCOMPARE(store.value()->db().integrityCheck().value(), QStringList{QStringLiteral("ok")});
     }
 };
 
