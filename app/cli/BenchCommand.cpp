@@ -1,6 +1,8 @@
 // v4 bench: load time, time to first token, prefill (pp) and decode (tg) speed, peak memory.
 // Prompts are fixed pseudo-random token ids, so runs are comparable across builds; each
-// repetition starts from an empty cache and the medians are reported.
+// repetition starts from an empty cache and the medians are reported. --roofline also measures the
+// read bandwidth of the same number of threads and relates decode (bytes read per token) and
+// prefill (GFLOP/s) to it.
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -12,6 +14,7 @@
 #include "CliCommon.h"
 #include "Commands.h"
 #include "v4/devices.h"
+#include "v4/roofline.h"
 #include "v4/session.h"
 
 namespace v4cli {
@@ -66,9 +69,10 @@ int benchCommand(const QStringList & args) {
         {{QStringLiteral("r"), QStringLiteral("repetitions")}, QStringLiteral("Repetitions; medians are reported (default 5)."),
          QStringLiteral("N"), QStringLiteral("5")},
         {QStringLiteral("json"), QStringLiteral("Print JSON instead of a table.")},
+        {QStringLiteral("roofline"), QStringLiteral("Also measure read bandwidth; report decode bytes/token and roofline fraction, prefill GFLOP/s.")},
         {{QStringLiteral("v"), QStringLiteral("verbose")}, QStringLiteral("Debug logs to stderr.")},
     });
-    if (!parseCommandLine(parser, args, QStringLiteral("v4 bench [-m FILE] [-p 512] [-n 128] [-t N] [-r 5] [--json]"))) {
+    if (!parseCommandLine(parser, args, QStringLiteral("v4 bench [-m FILE] [-p 512] [-n 128] [-t N] [-r 5] [--roofline] [--json]"))) {
         return k_exit_ok;
     }
     const int nPrompt = intValue(parser, QStringLiteral("n-prompt"), 1, 1 << 20);
@@ -76,6 +80,7 @@ int benchCommand(const QStringList & args) {
     const int threads = threadCount(parser);
     const int reps    = intValue(parser, QStringLiteral("repetitions"), 1, 1000);
     const bool json   = parser.isSet(QStringLiteral("json"));
+    const bool roof   = parser.isSet(QStringLiteral("roofline"));
     setupCliLogging(parser.isSet(QStringLiteral("verbose")));
 
     const std::string path = modelPath(parser);
@@ -121,6 +126,14 @@ int benchCommand(const QStringList & args) {
     const int      nThreads  = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     const auto     device    = v4::probe_compute_devices();
 
+    // Roofline: decode attends to nPrompt + 1 .. nPrompt + nGen positions; the middle one stands for all.
+    const double bandwidth  = roof ? v4::measure_read_bandwidth(nThreads) : 0.0;
+    const auto   traffic    = v4::decode_bytes(*model, static_cast<uint32_t>(nPrompt + (nGen + 1) / 2));
+    const double tokenBytes = static_cast<double>(traffic.weight_bytes + traffic.kv_bytes);
+    const double decodeRate = tokenBytes * median(tg);                       // bytes/s achieved
+    const double ppFlops    = v4::prefill_flops(*model, static_cast<uint32_t>(nPrompt));
+    const double ppGflops   = ppFlops * median(pp) / nPrompt / 1e9;
+
     if (json) {
         QJsonObject o;
         o[QStringLiteral("model")]          = QString::fromStdString(path);
@@ -142,6 +155,19 @@ int benchCommand(const QStringList & args) {
         samples[QStringLiteral("pp_tok_s")] = toJson(pp);
         samples[QStringLiteral("tg_tok_s")] = toJson(tg);
         o[QStringLiteral("samples")]        = samples;
+        if (roof) {
+            QJsonObject r;
+            r[QStringLiteral("read_bandwidth_gb_s")]      = bandwidth / 1e9;
+            r[QStringLiteral("decode_weight_bytes")]      = static_cast<qint64>(traffic.weight_bytes);
+            r[QStringLiteral("decode_kv_bytes")]          = static_cast<qint64>(traffic.kv_bytes);
+            r[QStringLiteral("decode_bytes_per_token")]   = tokenBytes;
+            r[QStringLiteral("decode_gb_s")]              = decodeRate / 1e9;
+            r[QStringLiteral("decode_roofline_tok_s")]    = bandwidth / tokenBytes;
+            r[QStringLiteral("decode_roofline_fraction")] = decodeRate / bandwidth;
+            r[QStringLiteral("prefill_gflop")]            = ppFlops / 1e9;
+            r[QStringLiteral("prefill_gflop_s")]          = ppGflops;
+            o[QStringLiteral("roofline")]                 = r;
+        }
         writeOut(QJsonDocument(o).toJson(QJsonDocument::Indented).toStdString());
         return k_exit_ok;
     }
@@ -164,6 +190,13 @@ int benchCommand(const QStringList & args) {
         std::printf("| %-12s | %8.1f tok/s | %-20s |\n", qPrintable(QStringLiteral("tg%1").arg(nGen)), median(tg), range(tg).c_str());
     }
     std::printf("| %-12s | %10.1f MiB | %-20s |\n", "peak RSS", rss / double(1 << 20), "");
+    if (roof) {
+        std::printf("\nroofline (%d threads): read bandwidth %.1f GB/s (median of 9 passes over 1 GiB)\n", nThreads, bandwidth / 1e9);
+        std::printf("  decode: %.1f MiB/token (weights %.1f + KV %.1f at context %d) -> %.1f GB/s = %.0f%% of roofline (roofline %.1f tok/s)\n",
+                    tokenBytes / double(1 << 20), traffic.weight_bytes / double(1 << 20), traffic.kv_bytes / double(1 << 20),
+                    nPrompt + (nGen + 1) / 2, decodeRate / 1e9, 100.0 * decodeRate / bandwidth, bandwidth / tokenBytes);
+        std::printf("  prefill: %.1f GFLOP for %d tokens -> %.1f GFLOP/s\n", ppFlops / 1e9, nPrompt, ppGflops);
+    }
     std::fflush(stdout);
     return k_exit_ok;
 }
