@@ -8,7 +8,7 @@ V4_BUILD_DIR=${V4_BUILD_DIR:-$V4_ROOT/build}
 # Debian packages the build, the app and the tests need.
 V4_DEBIAN_PACKAGES=(
     cmake ninja-build g++ ccache pkg-config python3 python3-pip python3-venv
-    qt6-base-dev qt6-httpserver-dev qt6-svg-dev libgl-dev
+    qt6-base-dev qt6-httpserver-dev qt6-svg-dev qtkeychain-qt6-dev libgl-dev
     libspdlog-dev libpcre2-dev libsqlite3-dev
     xvfb xauth
     dpkg-dev file lintian desktop-file-utils appstream
