@@ -171,7 +171,11 @@ bool ApiServer::listen(QString * error) {
         return false;
     }
     if (!m_server.listen(address, m_settings.port)) {
-        if (error) *error = m_server.errorString();
+        if (error) {
+            *error = m_server.serverError() == QAbstractSocket::AddressInUseError
+                         ? QStringLiteral("port %1 is already in use by another program; choose another port").arg(m_settings.port)
+                         : m_server.errorString();
+        }
         return false;
     }
     if (!address.isLoopback()) {

@@ -278,6 +278,17 @@ private slots:
         QTest::newRow("chunked request body")
             << QByteArray("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
             << 411 << QStringLiteral("length_required");
+        QTest::newRow("content-length not a number")
+            << QByteArray("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: lots\r\n\r\n{}")
+            << 400 << QStringLiteral("bad_request");
+        QTest::newRow("negative content-length")
+            << QByteArray("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: -5\r\n\r\n{}")
+            << 400 << QStringLiteral("bad_request");
+        QTest::newRow("messages not an array")
+            << httpRequest("POST", "/v1/chat/completions", "{\"messages\":\"hi\"}") << 400 << QStringLiteral("invalid_value");
+        QTest::newRow("invalid utf-8 in json")
+            << httpRequest("POST", "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"\xff\xfe\"}]}")
+            << 400 << QStringLiteral("invalid_json");
         QTest::newRow("garbage request line") << QByteArray("HELLO THERE\r\n\r\n") << 400 << QStringLiteral("bad_request");
         QTest::newRow("missing host") << QByteArray("GET /health HTTP/1.1\r\n\r\n") << 400 << QStringLiteral("bad_request");
         QTest::newRow("huge headers") << QByteArray("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Pad: " + QByteArray(20000, 'a') + "\r\n\r\n")
