@@ -19,6 +19,7 @@
 #include <map>
 
 #include "models/deepseek4/deepseek4.h"
+#include "models/deepseek4/deepseek4_index.h"
 #include "models/deepseek4/safetensors.h"
 #include "test_paths.h"
 #include "v4/error.h"
@@ -338,6 +339,19 @@ private slots:
         });
         expect_error(config, weights, v4::ErrorCode::unsupported,
                      QStringLiteral("compress rope_type 'longrope' (only default and yarn)"));
+    }
+
+    void indexer_top_k_breaks_ties_towards_lower_entries() {
+        const std::vector<float> scores = {0.5f, 0.0f, 2.0f, 0.0f, 0.0f, 1.0f, 0.0f};
+        QCOMPARE(top_k_entries(scores.data(), 7, 4), (std::vector<int>{0, 1, 2, 5}));
+        QCOMPARE(top_k_entries(scores.data(), 7, 5), (std::vector<int>{0, 1, 2, 3, 5}));
+        QCOMPARE(top_k_entries(scores.data(), 3, 5), (std::vector<int>{0, 1, 2}));
+        const d4_model m = d4_load(fixture_dir("mixed4"));
+        const std::vector<int32_t> ids(40, 3);
+        d4_state a = d4_new_state(m), b = d4_new_state(m);
+        const std::vector<float> all = d4_eval(m, a, ids), last = d4_eval(m, b, ids, false);
+        QCOMPARE(last.size(), size_t(m.cfg.vocab));
+        QVERIFY(std::equal(last.begin(), last.end(), all.end() - m.cfg.vocab));
     }
 
     // Acceptance 4: each inconsistent config names the key and the numbers.

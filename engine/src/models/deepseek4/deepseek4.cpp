@@ -12,6 +12,8 @@
 #include <limits>
 #include <numeric>
 
+#include "cpu/quant_dot.h"
+#include "models/deepseek4/deepseek4_index.h"
 #include "v4/error.h"
 
 namespace v4::deepseek4 {
@@ -20,17 +22,18 @@ namespace {
 
 constexpr float neg_inf = -std::numeric_limits<float>::infinity();
 
+// f32 x f32 dot product from kernels/cpu (AVX2 + FMA when the CPU has it, else scalar).
+float dot(const float * a, const float * b, int n) {
+    static const kernels::cpu::vec_dot_fn f32_dot = kernels::cpu::find_dot_kernel(0)->dot;  // GGML type 0 = F32
+    return f32_dot(n, a, b);
+}
+
 // y [T, out] = x [T, in] @ w[out, in]^T
 std::vector<float> linear(const std::vector<float> & x, int T, int in, const std::vector<float> & w, int out) {
     std::vector<float> y(size_t(T) * out);
     for (int t = 0; t < T; t++) {
         const float * xr = &x[size_t(t) * in];
-        for (int o = 0; o < out; o++) {
-            const float * wr = &w[size_t(o) * in];
-            float acc = 0.0f;
-            for (int i = 0; i < in; i++) acc += xr[i] * wr[i];
-            y[size_t(t) * out + o] = acc;
-        }
+        for (int o = 0; o < out; o++) y[size_t(t) * out + o] = dot(xr, &w[size_t(o) * in], in);
     }
     return y;
 }
@@ -199,45 +202,34 @@ void compress_append(const d4_config & c, const d4_compressor & comp, int ratio,
 
 // Lightning indexer (paper §2.3.1 eqs. 13-17): score[t, s] = sum_h w[t,h] * ReLU(q[t,h] . K[s]) and
 // keep, per query, the top index_topk causally visible entries (s < (pos + 1) / ratio).
-// Returns visible[t * C + s] (1 = attend), C = entries after this chunk.
-std::vector<char> index_select(const d4_config & c, const d4_layer & L, const std::vector<float> & x,
-                               const std::vector<float> & q_res, int S, int n_past, d4_comp_state & st) {
+// Returns, per query t, its selected entry ids in ascending order in selected[t].
+std::vector<std::vector<int>> index_select(const d4_config & c, const d4_layer & L, const std::vector<float> & x,
+                                           const std::vector<float> & q_res, int S, int n_past, d4_comp_state & st) {
     const int ratio = c.csa_ratio, H = c.index_heads, dim = c.index_head_dim;
     compress_append(c, L.index_comp, ratio, x, S, st);
-    const std::vector<float> & keys = st.entries;                                     // [C, dim]
-    const int C = st.n_entries;
     std::vector<float> q = linear(q_res, S, c.q_lora_rank, L.index_q_b, H * dim);      // [S, H, dim]
     for (int t = 0; t < S; t++) {
         for (int h = 0; h < H; h++) rope_apply(&q[(size_t(t) * H + h) * dim], dim, c.rope_compress, n_past + t, 1.0f);
     }
-    const std::vector<float> head_w = linear(x, S, c.hidden, L.index_weights, H);    // [S, H]
-    const float softmax_scale = 1.0f / std::sqrt(float(dim)), weights_scale = 1.0f / std::sqrt(float(H));
-    std::vector<char> visible(size_t(S) * C, 0);
-    std::vector<float> score(static_cast<size_t>(C));
-    std::vector<int> order(static_cast<size_t>(C));
-    const int top_k = std::min(c.index_topk, C);
-    for (int t = 0; t < S; t++) {
-        const int n_ready = (n_past + t + 1) / ratio;  // entries whose window closed at or before this token
-        for (int s = 0; s < C; s++) {
-            if (s >= n_ready) { score[size_t(s)] = neg_inf; continue; }
-            float acc = 0.0f;
-            for (int h = 0; h < H; h++) {
-                const float * qh = &q[(size_t(t) * H + h) * dim];
-                const float * ks = &keys[size_t(s) * dim];
-                float dot = 0.0f;
-                for (int i = 0; i < dim; i++) dot += qh[i] * ks[i];
-                acc += std::max(dot, 0.0f) * softmax_scale * (head_w[size_t(t) * H + h] * weights_scale);
-            }
-            score[size_t(s)] = acc;
-        }
-        // Ties (e.g. several exact-0 scores) break towards the lower index; torch.topk leaves them unspecified.
-        std::iota(order.begin(), order.end(), 0);
-        std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return score[size_t(a)] > score[size_t(b)]; });
-        for (int i = 0; i < top_k; i++) {
-            if (order[size_t(i)] < n_ready) visible[size_t(t) * C + size_t(order[size_t(i)])] = 1;
+    std::vector<float> head_w = linear(x, S, c.hidden, L.index_weights, H);          // [S, H]
+    const float scale = (1.0f / std::sqrt(float(dim))) * (1.0f / std::sqrt(float(H)));
+    for (float & w : head_w) w *= scale;
+    std::vector<std::vector<int>> selected(static_cast<size_t>(S));
+    // Queries in groups, so the score block [group, entries] stays small at a million tokens.
+    constexpr int group = 32;
+    std::vector<float> scores;
+    for (int t0 = 0; t0 < S; t0 += group) {
+        const int n_q = std::min(group, S - t0);
+        const int n_keys = (n_past + t0 + n_q) / ratio;  // entries visible to the group's last query
+        scores.resize(size_t(n_q) * size_t(n_keys));
+        index_scores(st.entries.data(), n_keys, dim, &q[size_t(t0) * H * dim], &head_w[size_t(t0) * H], n_q, H,
+                     scores.data());
+        for (int t = 0; t < n_q; t++) {
+            const int n_ready = (n_past + t0 + t + 1) / ratio;
+            selected[size_t(t0 + t)] = top_k_entries(&scores[size_t(t) * n_keys], n_ready, c.index_topk);
         }
     }
-    return visible;
+    return selected;
 }
 
 // Attention block (paper §2.3): low-rank q, shared K=V single head, sliding window of
@@ -265,21 +257,12 @@ std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn ty
     keys.insert(keys.end(), kv.begin(), kv.end());                                   // [n_tail + S, hd]
     const int kv_base = n_past - int(st.kv_tail.size() / size_t(hd));
 
-    std::vector<char> visible;  // [S, C]
-    int C = 0;
+    std::vector<std::vector<int>> selected;  // CSA: per query, the indexer's entries
     const d4_comp_state & comp = st.comp;
     if (type != d4_attn::sliding) {
         const int ratio = type == d4_attn::csa ? c.csa_ratio : c.hca_ratio;
         compress_append(c, L.comp, ratio, x, S, st.comp);
-        C = st.comp.n_entries;
-        if (type == d4_attn::csa) {
-            visible = index_select(c, L, x, q_res, S, n_past, st.index_comp);
-        } else {
-            visible.assign(size_t(S) * C, 0);
-            for (int t = 0; t < S; t++) {
-                for (int s = 0; s < std::min(C, (n_past + t + 1) / ratio); s++) visible[size_t(t) * C + s] = 1;
-            }
-        }
+        if (type == d4_attn::csa) selected = index_select(c, L, x, q_res, S, n_past, st.index_comp);
     }
 
     const float scale = 1.0f / std::sqrt(float(hd));
@@ -290,17 +273,17 @@ std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn ty
         const int pos = n_past + t;
         vals.clear();
         for (int j = std::max(0, pos - c.sliding_window + 1); j <= pos; j++) vals.push_back(&keys[size_t(j - kv_base) * hd]);
-        for (int s = 0; s < C; s++) {
-            if (visible[size_t(t) * C + s]) vals.push_back(&comp.entries[size_t(s) * hd]);
+        if (type == d4_attn::csa) {
+            for (int s : selected[size_t(t)]) vals.push_back(&comp.entries[size_t(s) * hd]);
+        } else if (type == d4_attn::hca) {  // every closed window
+            for (int s = 0; s < (pos + 1) / c.hca_ratio; s++) vals.push_back(&comp.entries[size_t(s) * hd]);
         }
         logits.resize(vals.size());
         for (int h = 0; h < H; h++) {
             const float * qh = &q[(size_t(t) * H + h) * hd];
             float mx = L.sinks[size_t(h)];
             for (size_t i = 0; i < vals.size(); i++) {
-                float dot = 0.0f;
-                for (int d = 0; d < hd; d++) dot += qh[d] * vals[i][d];
-                logits[i] = dot * scale;
+                logits[i] = dot(qh, vals[i], hd) * scale;
                 mx = std::max(mx, logits[i]);
             }
             float sum = std::exp(L.sinks[size_t(h)] - mx);  // the sink takes probability mass, adds no value
@@ -325,9 +308,7 @@ std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn ty
             const float * xg = &out[size_t(t) * H * hd + size_t(g) * in_g];
             for (int r = 0; r < R; r++) {
                 const float * wr = &L.o_a[(size_t(g) * R + r) * in_g];
-                float acc = 0.0f;
-                for (int i = 0; i < in_g; i++) acc += xg[i] * wr[i];
-                grouped[size_t(t) * G * R + size_t(g) * R + r] = acc;
+                grouped[size_t(t) * G * R + size_t(g) * R + r] = dot(xg, wr, in_g);
             }
         }
     }
@@ -372,16 +353,12 @@ std::vector<float> moe(const d4_config & c, const d4_layer & L, bool hashed, con
             const float weight = score[size_t(e)] / (wsum + 1e-20f) * c.routed_scale;
             const float * gu = &L.exp_gate_up[size_t(e) * 2 * F * D];  // [2F, D]: gate rows, then up rows
             for (int r = 0; r < 2 * F; r++) {
-                float acc = 0.0f;
-                for (int d = 0; d < D; d++) acc += gu[size_t(r) * D + d] * xt[d];
-                h[size_t(r)] = acc;
+                h[size_t(r)] = dot(&gu[size_t(r) * D], xt, D);
             }
             for (int f = 0; f < F; f++) h[size_t(f)] = swiglu(h[size_t(f)], h[size_t(F + f)], c.swiglu_limit);
             const float * down = &L.exp_down[size_t(e) * D * F];  // [D, F]
             for (int d = 0; d < D; d++) {
-                float acc = 0.0f;
-                for (int f = 0; f < F; f++) acc += down[size_t(d) * F + f] * h[size_t(f)];
-                out[size_t(t) * D + d] += weight * acc;
+                out[size_t(t) * D + d] += weight * dot(&down[size_t(d) * F], h.data(), F);
             }
         }
     }
@@ -396,7 +373,7 @@ d4_state d4_new_state(const d4_model & m) {
     return st;
 }
 
-std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vector<int32_t> & tokens) {
+std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vector<int32_t> & tokens, bool all_logits) {
     const d4_config & c = m.cfg;
     const int S = int(tokens.size()), D = c.hidden, n = c.hc_mult;
     if (S == 0) {
@@ -434,18 +411,20 @@ std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vect
     state.n_past += S;
 
     // Hyper head: collapse the n streams with sigmoid weights, then RMSNorm and lm_head.
-    std::vector<float> flat = X;
-    rms_norm_rows(flat.data(), S, n * D, nullptr, c.rms_eps);
-    const std::vector<float> mix = linear(flat, S, n * D, m.head_fn, n);  // [S, n]
-    std::vector<float> h(size_t(S) * D, 0.0f);
-    for (int t = 0; t < S; t++) {
+    const int first = all_logits ? 0 : S - 1, R = S - first;
+    std::vector<float> flat(X.begin() + std::ptrdiff_t(size_t(first) * n * D), X.end());  // [R, n*D]
+    const std::vector<float> rows = flat;
+    rms_norm_rows(flat.data(), R, n * D, nullptr, c.rms_eps);
+    const std::vector<float> mix = linear(flat, R, n * D, m.head_fn, n);  // [R, n]
+    std::vector<float> h(size_t(R) * D, 0.0f);
+    for (int t = 0; t < R; t++) {
         for (int j = 0; j < n; j++) {
             const float pre = sigmoid(mix[size_t(t) * n + j] * m.head_scale[0] + m.head_base[size_t(j)]) + c.hc_eps;
-            for (int d = 0; d < D; d++) h[size_t(t) * D + d] += pre * X[(size_t(t) * n + j) * D + d];
+            for (int d = 0; d < D; d++) h[size_t(t) * D + d] += pre * rows[(size_t(t) * n + j) * D + d];
         }
     }
-    rms_norm_rows(h.data(), S, D, m.out_norm.data(), c.rms_eps);
-    return linear(h, S, D, m.lm_head, c.vocab);  // [S, vocab]
+    rms_norm_rows(h.data(), R, D, m.out_norm.data(), c.rms_eps);
+    return linear(h, R, D, m.lm_head, c.vocab);  // [R, vocab]
 }
 
 std::vector<float> d4_forward(const d4_model & m, const std::vector<int32_t> & tokens) {

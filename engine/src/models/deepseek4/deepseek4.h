@@ -120,8 +120,10 @@ d4_model d4_load(const std::string & config_path, const std::string & weights_pa
 d4_state d4_new_state(const d4_model & m);
 
 // Evaluates `tokens` at positions state.n_past .. and advances the state; returns logits
-// [tokens.size(), vocab]. Any chunking gives the same logits as one prefill (up to fp32 rounding).
-std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vector<int32_t> & tokens);
+// [tokens.size(), vocab], or only the last row's [vocab] without all_logits. Any chunking gives the
+// same logits as one prefill (up to fp32 rounding).
+std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vector<int32_t> & tokens,
+                           bool all_logits = true);
 
 // Prefill over the whole sequence from position 0 with a fresh state; returns logits [T, vocab].
 std::vector<float> d4_forward(const d4_model & m, const std::vector<int32_t> & tokens);

@@ -1,0 +1,20 @@
+// The lightning indexer's two hot loops (CSA layers), kept apart from the forward so they can be
+// vectorised for the CPU at hand: scoring all compressed keys against a group of queries, and the
+// top-k selection. Both are O(entries) per query, which is what makes a million-token prefill cost
+// O(n^2 / ratio) in the indexer while attention itself stays O(window + top_k) per query.
+#pragma once
+
+#include <vector>
+
+namespace v4::deepseek4 {
+
+// scores[t * n_keys + s] = sum_h head_w[t * H + h] * ReLU(q[t, h, :] . keys[s, :])
+// keys [n_keys, dim], q [n_q, H, dim], head_w [n_q, H] (scales folded in), scores [n_q, n_keys].
+void index_scores(const float * keys, int n_keys, int dim, const float * q, const float * head_w, int n_q, int H,
+                  float * scores);
+
+// The k best of scores[0, n) (ties towards the lower index, as a stable sort would choose), as
+// entry ids in ascending order; all of them when n <= k.
+std::vector<int> top_k_entries(const float * scores, int n, int k);
+
+} // namespace v4::deepseek4
