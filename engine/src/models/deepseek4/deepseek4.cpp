@@ -28,12 +28,13 @@ float dot(const float * a, const float * b, int n) {
     return f32_dot(n, a, b);
 }
 
-// y [T, out] = x [T, in] @ w[out, in]^T
+// y [T, out] = x [T, in] @ w[out, in]^T. Weight rows outermost: each is read from memory once and
+// reused from L1 for all T rows (prefill chunks), instead of streaming the whole matrix per row.
 std::vector<float> linear(const std::vector<float> & x, int T, int in, const std::vector<float> & w, int out) {
     std::vector<float> y(size_t(T) * out);
-    for (int t = 0; t < T; t++) {
-        const float * xr = &x[size_t(t) * in];
-        for (int o = 0; o < out; o++) y[size_t(t) * out + o] = dot(xr, &w[size_t(o) * in], in);
+    for (int o = 0; o < out; o++) {
+        const float * wr = &w[size_t(o) * in];
+        for (int t = 0; t < T; t++) y[size_t(t) * out + o] = dot(&x[size_t(t) * in], wr, in);
     }
     return y;
 }
