@@ -1,5 +1,5 @@
 // v4::model: the read-only weights of one GGUF file, memory-mapped and shared by any number of
-// sessions (see session.h). Supported architectures: llama (Llama 2/3), qwen2, qwen3, gemma3.
+// sessions (see session.h). Supported architectures: llama (Llama 2/3), qwen2, qwen3, gemma3, deepseek4.
 //
 //   v4::load_params lp;
 //   lp.progress = [](float f) { return !g_quit; };          // false cancels (ErrorCode::cancelled)
@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace v4 {
 
@@ -42,6 +43,16 @@ struct model_info {
     uint64_t    file_size = 0;
     uint64_t    weight_bytes = 0;                  // bytes of all tensor data
     std::string fingerprint;                       // hex; changes when the weights or hparams change
+    uint64_t    n_params_active = 0;               // parameters one token uses (MoE: top-k experts); 0: all
+    std::vector<std::string> details;              // architecture-specific lines for `v4 inspect` (deepseek4:
+                                                   // layer schedule, experts, indexer)
+};
+
+// What a session's KV cache (or decode state) holds: growth per token and the total at n_ctx.
+struct kv_footprint {
+    double      bytes_per_token = 0;
+    uint64_t    total_bytes = 0;
+    std::string layout;  // e.g. "f32 K+V, 30 layers x 64" or the deepseek4 compressed layout
 };
 
 namespace detail { struct model_impl; }
@@ -55,6 +66,9 @@ public:
     model & operator=(const model &) = delete;
 
     const model_info & info() const;
+
+    // KV cache / decode-state bytes a session of this model holds at n_ctx tokens.
+    kv_footprint kv_bytes(uint64_t n_ctx) const;
 
     // Engine-internal view (the tensors, hparams and forward); not for hosts.
     const detail::model_impl & impl() const { return *m_impl; }

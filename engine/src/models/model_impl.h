@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -66,10 +67,24 @@ struct forward_args {
     const std::atomic<bool> * cancel = nullptr;
     backend *                 be = nullptr;
     std::vector<float> *      scratch = nullptr;  // resized by the forward as needed
+    struct arch_state *       state = nullptr;    // the session's state when the model has an arch_model
 };
 
 struct model_impl;
 using forward_fn = void (*)(const model_impl & m, const forward_args & a);
+
+// Families whose weights and per-session state do not fit the layer / KV-cache layout above
+// (deepseek4: compressed caches, indexer, mHC streams) keep them behind this interface; the
+// session makes one arch_state per conversation and passes it in forward_args::state.
+struct arch_state {
+    virtual ~arch_state() = default;
+};
+struct arch_model {
+    virtual ~arch_model() = default;
+    virtual std::unique_ptr<arch_state> new_state() const = 0;
+    virtual void forward(const forward_args & a, arch_state & state) const = 0;
+    virtual kv_footprint kv_bytes(uint64_t n_ctx) const = 0;
+};
 
 struct model_impl {
     gguf::file         file;
@@ -82,6 +97,7 @@ struct model_impl {
     std::vector<float> rope_freqs;  // [n_rot/2] llama 3.1 frequency factors, or empty
     std::vector<layer> layers;
     forward_fn         forward = nullptr;
+    std::shared_ptr<const arch_model> custom;  // set by families with their own state (deepseek4)
 
     explicit model_impl(gguf::file f) : file(std::move(f)) {}
 };
@@ -110,6 +126,8 @@ void load_llama(model_impl & m);
 void load_qwen2(model_impl & m);
 void load_qwen3(model_impl & m);
 void load_gemma3(model_impl & m);
+// deepseek4 (models/deepseek4/deepseek4_engine.cpp): fills hp / info and sets m.custom.
+void load_deepseek4(model_impl & m);
 // The pre-norm decoder shared by llama, qwen2 and qwen3 (llama.cpp): the q/k/v biases (qwen2) and
 // the per-head q/k norms (qwen3) are applied when the family loaded them.
 void forward_llama_like(const model_impl & m, const forward_args & a);

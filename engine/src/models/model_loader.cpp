@@ -308,6 +308,18 @@ model::~model() = default;
 
 const model_info & model::info() const { return m_impl->info; }
 
+kv_footprint model::kv_bytes(uint64_t n_ctx) const {
+    if (m_impl->custom) {
+        return m_impl->custom->kv_bytes(n_ctx);
+    }
+    const hparams & hp = m_impl->hp;  // the session's cache: f32 K and V rows per layer and position
+    kv_footprint f;
+    f.bytes_per_token = 2.0 * hp.n_layer * hp.kv_dim() * sizeof(float);
+    f.total_bytes = static_cast<uint64_t>(f.bytes_per_token) * n_ctx;
+    f.layout = "f32 K and V, " + std::to_string(hp.n_layer) + " layers x " + std::to_string(hp.kv_dim());
+    return f;
+}
+
 std::shared_ptr<const model> model::load(const std::string & path, const load_params & params) {
     auto report = [&](float f) {
         if (params.progress && !params.progress(f)) {
@@ -318,7 +330,9 @@ std::shared_ptr<const model> model::load(const std::string & path, const load_pa
     auto impl = std::make_unique<model_impl>(gguf::file::open(path));
     model_impl & m = *impl;
     m.info.architecture = m.file.get_string(key::architecture);
-    bool known = false;
+    // deepseek4 (llama.cpp's name; deepseek_v4 as transformers calls it) keeps its own state.
+    const bool deepseek4 = m.info.architecture == "deepseek4" || m.info.architecture == "deepseek_v4";
+    bool known = deepseek4;
     for (const arch_name & a : k_arch_names) {
         if (m.info.architecture == a.name) {
             m.family = a.id;
@@ -330,7 +344,9 @@ std::shared_ptr<const model> model::load(const std::string & path, const load_pa
                                                 "' (supported: " + k_supported_archs + ")");
     }
     report(0.1f);
-    switch (m.family) {
+    if (deepseek4) {
+        load_deepseek4(m);
+    } else switch (m.family) {
         case arch::llama: load_llama(m); break;
         case arch::qwen2: load_qwen2(m); break;
         case arch::qwen3: load_qwen3(m); break;

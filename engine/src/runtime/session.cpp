@@ -24,6 +24,7 @@ struct session_impl {
     std::vector<float>           logits;     // [n_vocab] of the last evaluated position
     std::vector<float>           all_logits; // [n_evaluated][n_vocab] of the last prefill with all_logits
     std::vector<float>           scratch;
+    std::unique_ptr<arch_state>  arch;       // families with their own per-sequence state (deepseek4)
 
     session_impl(std::shared_ptr<const model> mdl, const session_params & p)
         : owner(std::move(mdl)), m(owner->impl()), params(p) {
@@ -40,6 +41,9 @@ struct session_impl {
         v_cache.assign(cache, 0.0f);
         logits.assign(m.hp.n_vocab, 0.0f);
         scratch.resize(scratch_floats(m.hp, static_cast<int>(params.n_batch)));
+        if (m.custom) {
+            arch = m.custom->new_state();
+        }
     }
 
     // Evaluates tokens[from..] (already validated) and appends them to the cache.
@@ -64,6 +68,7 @@ struct session_impl {
             a.cancel = cancel;
             a.be = be.get();
             a.scratch = &scratch;
+            a.state = arch.get();
             // Non-final ubatches also produce their last row's logits (one row: cheap next to the layers).
             m.forward(m, a);
             tokens.insert(tokens.end(), a.tokens.begin(), a.tokens.end());

@@ -51,6 +51,9 @@ d4_rope d4_rope_yarn(float base, int rope_dim, float factor, double original_max
 // Parses a transformers config.json (layer_types / mlp_layer_types, or the original checkpoint's
 // compress_ratios / num_hash_layers). Throws format / unsupported with the offending key named.
 d4_config d4_parse_config(const std::string & json_text, const std::string & what = "config.json");
+// The checks every config source shares (heads vs groups, top-k, rope dims, schedule length...);
+// throws format with `what` in front of the message.
+void d4_check_config(const d4_config & c, const std::string & what);
 
 struct d4_compressor {              // one of: the CSA / HCA compressor, or the CSA indexer's
     int dim = 0;                    // output entry width (head_dim, or index_head_dim)

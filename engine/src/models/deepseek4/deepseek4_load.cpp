@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "models/deepseek4/deepseek4.h"
+#include "models/deepseek4/deepseek4_source.h"
 #include "models/deepseek4/json.h"
 #include "models/deepseek4/safetensors.h"
 #include "v4/error.h"
@@ -152,11 +153,6 @@ d4_config d4_parse_config(const std::string & json_text, const std::string & wha
         const double factor = r.number("partial_rotary_factor", nullptr);
         c.rope_dim = int(c.head_dim * factor);  // Python int(): truncation, as transformers does
     }
-    if (c.rope_dim % 2 != 0 || c.rope_dim > c.head_dim || c.rope_dim > c.index_head_dim) {
-        r.fail(ErrorCode::format, "rope dim " + std::to_string(c.rope_dim) + " must be even and <= head_dim " +
-                                      std::to_string(c.head_dim) + " and index_head_dim " +
-                                      std::to_string(c.index_head_dim));
-    }
     // RoPE: rope_parameters {main, compress} (transformers), else the original config's
     // rope_scaling (which applies to the compressed layers only).
     const json_value * rp = r.get("rope_parameters");
@@ -264,65 +260,88 @@ d4_config d4_parse_config(const std::string & json_text, const std::string & wha
         for (int i = 0; i < c.n_layers; i++) c.hash_moe.push_back(i < n_hash);
     }
 
-    // The grouped output projection takes contiguous whole heads per group.
-    if (c.n_heads % c.o_groups != 0) {
-        r.fail(ErrorCode::format, "num_attention_heads " + std::to_string(c.n_heads) + " is not divisible by o_groups " +
-                                      std::to_string(c.o_groups));
-    }
-    if (c.n_experts_used > c.n_experts) {
-        r.fail(ErrorCode::format, "num_experts_per_tok " + std::to_string(c.n_experts_used) + " exceeds n_routed_experts " +
-                                      std::to_string(c.n_experts));
-    }
     if (r.integer_or("n_shared_experts", 1, 0, 64) != 1) {
         r.fail(ErrorCode::unsupported, "n_shared_experts must be 1");
     }
-    if (c.swiglu_limit <= 0.0f || c.routed_scale <= 0.0f || c.rms_eps <= 0.0f || c.hc_eps < 0.0f) {
-        r.fail(ErrorCode::format, "swiglu_limit, routed_scaling_factor and rms_norm_eps must be positive, hc_eps >= 0");
-    }
+    d4_check_config(c, what);
     return c;
 }
 
-// Tensor name table (transformers' DeepseekV4ForCausalLM state dict).
-namespace names {
-constexpr const char * tok_embd = "model.embed_tokens.weight";
-constexpr const char * out_norm = "model.norm.weight";
-constexpr const char * lm_head = "lm_head.weight";
-constexpr const char * head_fn = "model.hc_head.hc_fn";
-constexpr const char * head_base = "model.hc_head.hc_base";
-constexpr const char * head_scale = "model.hc_head.hc_scale";
-inline std::string layer(int il, const char * suffix) { return "model.layers." + std::to_string(il) + "." + suffix; }
-} // namespace names
+void d4_check_config(const d4_config & c, const std::string & what) {
+    auto fail = [&](const std::string & msg) { throw Error(ErrorCode::format, what + ": " + msg); };
+    if (c.rope_dim % 2 != 0 || c.rope_dim > c.head_dim || c.rope_dim > c.index_head_dim) {
+        fail("rope dim " + std::to_string(c.rope_dim) + " must be even and <= head_dim " + std::to_string(c.head_dim) +
+             " and index_head_dim " + std::to_string(c.index_head_dim));
+    }
+    // The grouped output projection takes contiguous whole heads per group.
+    if (c.o_groups < 1 || c.n_heads % c.o_groups != 0) {
+        fail("num_attention_heads " + std::to_string(c.n_heads) + " is not divisible by o_groups " + std::to_string(c.o_groups));
+    }
+    if (c.n_experts_used < 1 || c.n_experts_used > c.n_experts) {
+        fail("num_experts_per_tok " + std::to_string(c.n_experts_used) + " exceeds n_routed_experts " +
+             std::to_string(c.n_experts));
+    }
+    if (!(c.swiglu_limit > 0.0f) || !(c.routed_scale > 0.0f) || !(c.rms_eps > 0.0f) || !(c.hc_eps >= 0.0f)) {
+        fail("swiglu_limit, routed_scaling_factor and rms_norm_eps must be positive, hc_eps >= 0");
+    }
+    if (c.index_topk < 1 || c.sliding_window < 1 || c.hc_mult < 1 || c.csa_ratio < 1 || c.hca_ratio < 1) {
+        fail("index_topk, sliding_window, hc_mult and the compress rates must be >= 1");
+    }
+    if (int(c.attn_types.size()) != c.n_layers || int(c.hash_moe.size()) != c.n_layers) {
+        fail("the layer schedule has " + std::to_string(c.attn_types.size()) + " entries but there are " +
+             std::to_string(c.n_layers) + " layers");
+    }
+}
 
-d4_model d4_load(const std::string & config_path, const std::string & weights_path) {
-    d4_model m;
-    m.cfg = d4_parse_config(read_text(config_path), config_path);
+namespace {
+
+// transformers' DeepseekV4ForCausalLM state dict, read from safetensors.
+class safetensors_source final : public d4_tensor_source {
+public:
+    explicit safetensors_source(const std::string & path) : m_st(path) {}
+    std::string where() const override { return m_st.path(); }
+    bool has(const std::string & name) const override { return m_st.has(name); }
+    std::vector<float> f32(const std::string & name, const std::vector<int64_t> & shape) const override {
+        return m_st.f32(name, shape);
+    }
+    std::vector<int64_t> i64(const std::string & name, const std::vector<int64_t> & shape) const override {
+        return m_st.i64(name, shape);
+    }
+
+private:
+    safetensors_file m_st;
+};
+
+} // namespace
+
+// The tensor table, in transformers' names; sources map them to their own (deepseek4_gguf.cpp).
+void d4_load_tensors(d4_model & m, const d4_tensor_source & st) {
     const d4_config & c = m.cfg;
-    const safetensors_file st(weights_path);
     using shape = std::vector<int64_t>;
     const int64_t D = c.hidden, n = c.hc_mult, n_mix = (2 + n) * n;
 
-    m.tok_embd = st.f32(names::tok_embd, {c.vocab, D});
-    m.out_norm = st.f32(names::out_norm, {D});
-    m.lm_head = st.has(names::lm_head) ? st.f32(names::lm_head, {c.vocab, D}) : m.tok_embd;
-    m.head_fn = st.f32(names::head_fn, {n, n * D});
-    m.head_base = st.f32(names::head_base, {n});
-    m.head_scale = st.f32(names::head_scale, {1});
+    m.tok_embd = st.f32(d4_names::tok_embd, {c.vocab, D});
+    m.out_norm = st.f32(d4_names::out_norm, {D});
+    m.lm_head = st.has(d4_names::lm_head) ? st.f32(d4_names::lm_head, {c.vocab, D}) : m.tok_embd;
+    m.head_fn = st.f32(d4_names::head_fn, {n, n * D});
+    m.head_base = st.f32(d4_names::head_base, {n});
+    m.head_scale = st.f32(d4_names::head_scale, {1});
 
     auto load_comp = [&](int il, const std::string & prefix, int dim, bool overlap, int ratio) {
         d4_compressor comp;
         comp.dim = dim;
         comp.overlap = overlap;
         const int64_t w = (overlap ? 2 : 1) * int64_t(dim);
-        comp.kv_proj = st.f32(names::layer(il, (prefix + "kv_proj.weight").c_str()), {w, D});
-        comp.gate_proj = st.f32(names::layer(il, (prefix + "gate_proj.weight").c_str()), {w, D});
-        comp.pos_bias = st.f32(names::layer(il, (prefix + "position_bias").c_str()), {ratio, w});
-        comp.kv_norm = st.f32(names::layer(il, (prefix + "kv_norm.weight").c_str()), {dim});
+        comp.kv_proj = st.f32(d4_names::layer(il, prefix + "kv_proj.weight"), {w, D});
+        comp.gate_proj = st.f32(d4_names::layer(il, prefix + "gate_proj.weight"), {w, D});
+        comp.pos_bias = st.f32(d4_names::layer(il, prefix + "position_bias"), {ratio, w});
+        comp.kv_norm = st.f32(d4_names::layer(il, prefix + "kv_norm.weight"), {dim});
         return comp;
     };
 
     for (int il = 0; il < c.n_layers; il++) {
         d4_layer L;
-        auto f = [&](const char * suffix, const shape & s) { return st.f32(names::layer(il, suffix), s); };
+        auto f = [&](const char * suffix, const shape & s) { return st.f32(d4_names::layer(il, suffix), s); };
         L.attn_hc_fn = f("attn_hc.fn", {n_mix, n * D});
         L.attn_hc_base = f("attn_hc.base", {n_mix});
         L.attn_hc_scale = f("attn_hc.scale", {3});
@@ -354,12 +373,12 @@ d4_model d4_load(const std::string & config_path, const std::string & weights_pa
 
         L.router = f("mlp.gate.weight", {c.n_experts, D});
         if (c.hash_moe[size_t(il)]) {
-            L.tid2eid = st.i64(names::layer(il, "mlp.gate.tid2eid"), {c.vocab, c.n_experts_used});
+            const std::string name = d4_names::layer(il, "mlp.gate.tid2eid");
+            L.tid2eid = st.i64(name, {c.vocab, c.n_experts_used});
             for (int64_t e : L.tid2eid) {
                 if (e < 0 || e >= c.n_experts) {
-                    throw Error(ErrorCode::format, weights_path + ": " + names::layer(il, "mlp.gate.tid2eid") +
-                                                       " holds expert id " + std::to_string(e) + " outside [0, " +
-                                                       std::to_string(c.n_experts) + ")");
+                    throw Error(ErrorCode::format, st.where() + ": " + st.name_of(name) + " holds expert id " +
+                                                       std::to_string(e) + " outside [0, " + std::to_string(c.n_experts) + ")");
                 }
             }
         } else {
@@ -372,6 +391,12 @@ d4_model d4_load(const std::string & config_path, const std::string & weights_pa
         L.sh_down = f("mlp.shared_experts.down_proj.weight", {D, c.moe_ff});
         m.layers.push_back(std::move(L));
     }
+}
+
+d4_model d4_load(const std::string & config_path, const std::string & weights_path) {
+    d4_model m;
+    m.cfg = d4_parse_config(read_text(config_path), config_path);
+    d4_load_tensors(m, safetensors_source(weights_path));
     return m;
 }
 

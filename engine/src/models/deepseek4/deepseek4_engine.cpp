@@ -1,0 +1,116 @@
+// DeepSeek-V4 behind v4::model / v4::session: the GGUF is loaded into a d4_model (fp32), each
+// session owns a d4_state (window tails, compressor windows, compressed caches) instead of the
+// per-position KV cache the other families use (hp.n_head_kv = 0 sizes that cache to nothing).
+//
+// Prefix reuse: the session keeps the common prefix and evaluates from there. Compressed entries
+// cannot be "un-pooled", so when the session rewinds (pos0 < what the state has seen) the state is
+// rebuilt by replaying the kept prefix; appending (the chat case) costs nothing extra.
+#include <algorithm>
+#include <cstring>
+
+#include "models/deepseek4/deepseek4.h"
+#include "models/deepseek4/deepseek4_gguf.h"
+#include "models/deepseek4/deepseek4_info.h"
+#include "models/deepseek4/deepseek4_kv.h"
+#include "models/deepseek4/deepseek4_synthetic.h"
+#include "models/model_impl.h"
+#include "v4/error.h"
+
+namespace v4::detail {
+
+namespace {
+
+using namespace v4::deepseek4;
+
+struct d4_session_state final : arch_state {
+    d4_state state;
+    std::vector<int32_t> tokens;  // what `state` has seen, to replay a kept prefix
+};
+
+class d4_engine_model final : public arch_model {
+public:
+    explicit d4_engine_model(d4_model m) : m_model(std::move(m)) {}
+
+    std::unique_ptr<arch_state> new_state() const override {
+        auto s = std::make_unique<d4_session_state>();
+        s->state = d4_new_state(m_model);
+        return s;
+    }
+
+    void forward(const forward_args & a, arch_state & base) const override {
+        auto & s = static_cast<d4_session_state &>(base);
+        if (a.pos0 < s.state.n_past) {
+            rewind(s, a);
+        }
+        if (a.pos0 != s.state.n_past) {
+            throw Error(ErrorCode::unsupported, "deepseek4: the session is at position " + std::to_string(a.pos0) +
+                                                    " but its state has " + std::to_string(s.state.n_past) +
+                                                    " tokens (restoring saved session states is not supported for deepseek4)");
+        }
+        check_cancel(a);
+        const std::vector<int32_t> tokens(a.tokens.begin(), a.tokens.end());
+        const std::vector<float> logits = d4_eval(m_model, s.state, tokens, a.all_logits);
+        s.tokens.insert(s.tokens.end(), tokens.begin(), tokens.end());
+        std::memcpy(a.logits, logits.data(), logits.size() * sizeof(float));
+    }
+
+    kv_footprint kv_bytes(uint64_t n_ctx) const override {
+        const d4_kv_size kv = d4_kv_bytes(m_model.cfg, d4_kv_format::engine(m_model.cfg), n_ctx);
+        kv_footprint f;
+        f.bytes_per_token = kv.bytes_per_token;
+        f.total_bytes = kv.total();
+        f.layout = d4_kv_layout(m_model.cfg, kv);
+        return f;
+    }
+
+    const d4_model & model() const { return m_model; }
+
+private:
+    // Rebuild the state for the first a.pos0 tokens it has seen (in chunks, last-row logits only).
+    void rewind(d4_session_state & s, const forward_args & a) const {
+        const std::vector<int32_t> keep(s.tokens.begin(), s.tokens.begin() + a.pos0);
+        s.state = d4_new_state(m_model);
+        s.tokens.clear();
+        constexpr size_t chunk = 256;
+        for (size_t i = 0; i < keep.size(); i += chunk) {
+            check_cancel(a);
+            const std::vector<int32_t> part(keep.begin() + std::ptrdiff_t(i),
+                                            keep.begin() + std::ptrdiff_t(std::min(keep.size(), i + chunk)));
+            d4_eval(m_model, s.state, part, false);
+        }
+        s.tokens = keep;
+    }
+
+    d4_model m_model;
+};
+
+void forward_deepseek4(const model_impl & m, const forward_args & a) {
+    if (a.state == nullptr) {
+        throw Error(ErrorCode::internal, "deepseek4: forward without a session state");
+    }
+    m.custom->forward(a, *a.state);
+}
+
+} // namespace
+
+void load_deepseek4(model_impl & m) {
+    d4_model model = d4_load_gguf(m.file);
+    const d4_config & c = model.cfg;
+    hparams & hp = m.hp;
+    hp.n_vocab = uint32_t(c.vocab);
+    hp.n_ctx_train = m.file.get_u32_opt("deepseek4.context_length").value_or(1u << 20);
+    hp.n_embd = uint32_t(c.hidden);
+    hp.n_layer = uint32_t(c.n_layers);
+    hp.n_head = uint32_t(c.n_heads);
+    hp.n_head_kv = 0;  // no per-position KV cache: the state lives in d4_state
+    hp.head_dim = uint32_t(c.head_dim);
+    hp.n_ff = uint32_t(c.moe_ff);
+    hp.n_rot = uint32_t(c.rope_dim);
+    hp.rms_eps = c.rms_eps;
+    m.info.n_params_active = d4_count_params(model).activated;
+    m.info.details = d4_describe(model);
+    m.custom = std::make_shared<d4_engine_model>(std::move(model));
+    m.forward = forward_deepseek4;
+}
+
+} // namespace v4::detail
