@@ -5,12 +5,14 @@
 //
 //   bench_deepseek4_long [--depths 65536,262144,1048576] [--chunk 256] [--decode 8] [--budget-s 1500]
 //
-// With --budget-s, prefill stops when the budget is spent; the per-token prefill cost is linear in
+// Times are CPU seconds of the process (one thread), so a busy shared machine does not skew them;
+// wall time is printed beside. With --budget-s (CPU seconds), prefill stops when the budget is spent; the per-token prefill cost is linear in
 // the position (the indexer scores every compressed key), so the remaining time is extrapolated from
 // a least-squares line through the measured blocks, and printed as such.
 #include <sys/resource.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +31,14 @@ namespace {
 
 double seconds_since(clock_type::time_point t0) {
     return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// CPU seconds of this (single-threaded) process: on a shared machine the work done, whatever share
+// of a core the scheduler gave it. Rates below are per CPU second; wall time is printed beside them.
+double cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
 double peak_rss_mib() {
@@ -82,7 +92,7 @@ int main(int argc, char ** argv) {
     const auto t_start = clock_type::now();
     double block_s = 0;
     long block_tokens = 0, prev_depth = 0;
-    double prev_time = 0;
+    double prev_time = 0, prefill_cpu = 0;
     std::vector<std::pair<double, double>> decodes;  // (depth, seconds per decoded token)
     for (long depth : depths) {
         bool out_of_budget = false;
@@ -90,22 +100,24 @@ int main(int argc, char ** argv) {
             const int n = int(std::min<long>(chunk, depth - st.n_past));
             ids.resize(size_t(n));
             for (int32_t & id : ids) id = token(rng);
-            const auto t0 = clock_type::now();
+            const double c0 = cpu_seconds();
             d4_eval(m, st, ids, false);
-            block_s += seconds_since(t0);
+            const double spent = cpu_seconds() - c0;
+            block_s += spent;
+            prefill_cpu += spent;
             block_tokens += n;
             if (block_tokens >= 16L * chunk) {
                 blocks.emplace_back(double(st.n_past) - block_tokens / 2.0, block_s / double(block_tokens));
                 block_s = 0;
                 block_tokens = 0;
-                std::fprintf(stderr, "  %ld tokens, %.0f s\n", long(st.n_past), seconds_since(t_start));
+                std::fprintf(stderr, "  %ld tokens, %.0f s wall, %.0f s cpu\n", long(st.n_past), seconds_since(t_start), prefill_cpu);
             }
-            if (budget_s > 0 && seconds_since(t_start) > budget_s) {
+            if (budget_s > 0 && prefill_cpu > budget_s) {
                 out_of_budget = true;
                 break;
             }
         }
-        const double elapsed = seconds_since(t_start);
+        const double elapsed = prefill_cpu, wall = seconds_since(t_start);
         if (out_of_budget) {
             // cost(p) = a + b p per token, least squares over the blocks, integrated over the rest.
             double sx = 0, sy = 0, sxx = 0, sxy = 0;
@@ -117,9 +129,9 @@ int main(int argc, char ** argv) {
             const double p0 = double(st.n_past), p1 = double(depth);
             const double rest = a * (p1 - p0) + b * (p1 * p1 - p0 * p0) / 2.0;
             const double total = elapsed + rest;
-            std::printf("depth %7ld: prefill stopped at %ld tokens after %.0f s (budget); per-token cost fit "
-                        "%.3g + %.3g * pos s -> extrapolated %.0f s to %ld, %.0f tok/s overall, %.0f tok/s for %ld..%ld\n",
-                        depth, long(st.n_past), elapsed, a, b, total, depth, double(depth) / total,
+            std::printf("depth %7ld: prefill stopped at %ld tokens after %.0f cpu s (%.0f s wall; budget); per-token cost fit "
+                        "%.3g + %.3g * pos cpu s -> extrapolated %.0f cpu s to %ld, %.0f tok/s overall, %.0f tok/s for %ld..%ld\n",
+                        depth, long(st.n_past), elapsed, wall, a, b, total, depth, double(depth) / total,
                         double(depth - prev_depth) / (total - prev_time), prev_depth, depth);
             if (decodes.size() >= 2) {  // decode cost vs depth: line through the last two measured depths
                 const auto [d0, s0] = decodes[decodes.size() - 2];
@@ -130,20 +142,21 @@ int main(int argc, char ** argv) {
             }
             break;
         }
-        std::printf("depth %7ld: prefill %.0f s total, %.0f tok/s overall, %.0f tok/s for %ld..%ld\n", depth, elapsed,
-                    double(depth) / elapsed, double(depth - prev_depth) / (elapsed - prev_time), prev_depth, depth);
+        std::printf("depth %7ld: prefill %.0f cpu s total (%.0f s wall), %.0f tok/s overall, %.0f tok/s for %ld..%ld\n", depth,
+                    elapsed, wall, double(depth) / elapsed, double(depth - prev_depth) / (elapsed - prev_time), prev_depth, depth);
         prev_depth = depth;
         prev_time = elapsed;
         // Decode at this depth on a copy, so the next depth continues from the prefilled state.
         d4_state dec = st;
         const auto t_dec = clock_type::now();
+        const double c_dec = cpu_seconds();
         for (int i = 0; i < n_decode; i++) d4_eval(m, dec, {token(rng)}, false);
-        const double per_token = seconds_since(t_dec) / n_decode;
+        const double per_token = (cpu_seconds() - c_dec) / n_decode, per_token_wall = seconds_since(t_dec) / n_decode;
         decodes.emplace_back(double(depth), per_token);
         const d4_kv_size kv = d4_kv_bytes(cfg, fmt, uint64_t(depth));
-        std::printf("depth %7ld: decode %.2f ms/token = %.1f tok/s; state %.1f MiB measured, %.1f MiB by formula "
+        std::printf("depth %7ld: decode %.2f cpu ms/token = %.1f tok/s (wall %.2f ms); state %.1f MiB measured, %.1f MiB by formula "
                     "(compressed %.1f + window %.2f + open windows %.2f); peak RSS %.0f MiB\n",
-                    depth, 1e3 * per_token, 1.0 / per_token, double(d4_state_bytes(st)) / 1048576.0,
+                    depth, 1e3 * per_token, 1.0 / per_token, 1e3 * per_token_wall, double(d4_state_bytes(st)) / 1048576.0,
                     double(kv.total()) / 1048576.0, double(kv.compressed_bytes) / 1048576.0,
                     double(kv.window_bytes) / 1048576.0, double(kv.open_window_bytes) / 1048576.0, peak_rss_mib());
         std::fflush(stdout);
