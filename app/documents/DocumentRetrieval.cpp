@@ -80,6 +80,25 @@ Expected<QList<ChunkHit>> DocumentStore::chunks(qint64 documentId) {
     return out;
 }
 
+Expected<ChunkHit> DocumentStore::chunk(qint64 chunkId) {
+    auto stmt = m_db->prepare(QStringLiteral("SELECT %1 FROM chunks c JOIN documents d ON d.id = c.document_id "
+                                             "WHERE c.id = ? AND d.status = 'ready'")
+                                  .arg(QString::fromUtf8(kHitColumns)));
+    if (!stmt) {
+        return stmt.error();
+    }
+    auto row = stmt->bind(1, chunkId).step();
+    if (!row) {
+        return row.error();
+    }
+    if (!row.value()) {
+        return StorageError::make(StorageError::Kind::NotFound,
+                                  QStringLiteral("The cited passage (%1) is no longer in the documents database; "
+                                                 "its document was removed.").arg(chunkId));
+    }
+    return readHit(stmt.value());
+}
+
 Expected<QList<ChunkHit>> DocumentStore::search(const QString & query, int limit, const SearchOptions & options) {
     const QString match = ftsQuery(query, options.mode);
     if (match.isEmpty() || limit <= 0) {

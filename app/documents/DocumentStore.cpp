@@ -68,6 +68,14 @@ CREATE TABLE chunk_token_counts (
 CREATE INDEX chunk_token_counts_by_chunk ON chunk_token_counts(chunk_id);
 CREATE INDEX documents_importing ON documents(status) WHERE status = 'importing';
 )sql"},
+    {2, "queue of imports the app has accepted but not finished (resumed after a crash)", R"sql(
+CREATE TABLE pending_imports (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL, -- 0: library only, attached to no conversation
+    path            TEXT    NOT NULL,
+    queued_at       INTEGER NOT NULL
+);
+)sql"},
 };
 
 StorageError cancelled(const QString & name) {
@@ -321,6 +329,66 @@ Expected<QList<qint64>> DocumentStore::attachedDocuments(qint64 conversationId) 
         return rows.error();
     }
     return ids;
+}
+
+Expected<QList<PendingImport>> DocumentStore::queueImports(qint64 conversationId, const QStringList & paths) {
+    Transaction tx(*m_db);
+    if (auto s = tx.begin(); !s) {
+        return s.error();
+    }
+    auto insert = m_db->prepare(QStringLiteral("INSERT INTO pending_imports(conversation_id, path, queued_at) VALUES (?, ?, ?)"));
+    if (!insert) {
+        return insert.error();
+    }
+    QList<PendingImport> queued;
+    for (const QString & path : paths) {
+        insert->reset();
+        if (auto s = insert->bind(1, conversationId).bind(2, path).bind(3, QDateTime::currentMSecsSinceEpoch()).run(); !s) {
+            return s.error();
+        }
+        queued.append({m_db->lastInsertId(), conversationId, path});
+    }
+    if (auto s = tx.commit(); !s) {
+        return s.error();
+    }
+    return queued;
+}
+
+Expected<QList<PendingImport>> DocumentStore::pendingImports() {
+    auto stmt = m_db->prepare(QStringLiteral("SELECT id, conversation_id, path FROM pending_imports ORDER BY id"));
+    if (!stmt) {
+        return stmt.error();
+    }
+    QList<PendingImport> out;
+    const Status         rows = stmt->forEachRow([&] {
+        out.append({stmt->int64(0), stmt->int64(1), stmt->text(2)});
+    });
+    if (!rows) {
+        return rows.error();
+    }
+    return out;
+}
+
+Status DocumentStore::finishPendingImport(qint64 pendingId) {
+    auto stmt = m_db->prepare(QStringLiteral("DELETE FROM pending_imports WHERE id = ?"));
+    if (!stmt) {
+        return stmt.error();
+    }
+    return stmt->bind(1, pendingId).run();
+}
+
+Expected<int> DocumentStore::cachedDocumentTokens(qint64 documentId, const QString & fingerprint) {
+    auto stmt = m_db->prepare(QStringLiteral(
+        "SELECT count(t.n_tokens), coalesce(sum(t.n_tokens), 0), count(*) FROM chunks c "
+        "LEFT JOIN chunk_token_counts t ON t.chunk_id = c.id AND t.tokenizer = ? WHERE c.document_id = ?"));
+    if (!stmt) {
+        return stmt.error();
+    }
+    auto row = stmt->bind(1, fingerprint).bind(2, documentId).step();
+    if (!row) {
+        return row.error();
+    }
+    return stmt->int64(0) == stmt->int64(2) ? int(stmt->int64(1)) : -1;
 }
 
 } // namespace v4app::documents

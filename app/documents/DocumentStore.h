@@ -31,6 +31,7 @@
 
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <functional>
 #include <memory>
@@ -49,6 +50,16 @@ struct DocumentInfo {
     qint64  importedAt = 0; // ms since the epoch, UTC
     int     chunkCount = 0;
     bool    onDisk     = true; // false when the original file was moved or deleted after import
+};
+
+// An import the app accepted (file dropped, dialog confirmed) and has not finished. Queued before
+// the work starts and removed after the document is stored and attached, so a crash or kill -9
+// mid-import leaves the entry, and the next start resumes it (the store's dedupe makes a redo of a
+// finished document a no-op).
+struct PendingImport {
+    qint64  id             = 0;
+    qint64  conversationId = 0; // 0: library only
+    QString path;
 };
 
 struct ImportOutcome {
@@ -140,6 +151,11 @@ public:
     Expected<QList<DocumentInfo>> documents(); // ready documents, newest first
     Expected<DocumentInfo>        document(qint64 documentId);
     Expected<QList<ChunkHit>>     chunks(qint64 documentId);
+    Expected<ChunkHit>            chunk(qint64 chunkId); // one passage, for a citation
+
+    Expected<QList<PendingImport>> queueImports(qint64 conversationId, const QStringList & paths);
+    Expected<QList<PendingImport>> pendingImports(); // oldest first
+    Status                         finishPendingImport(qint64 pendingId);
 
     Status                      attach(qint64 conversationId, qint64 documentId);
     Status                      detach(qint64 conversationId, qint64 documentId);
@@ -152,6 +168,8 @@ public:
     Expected<ContextAssembly> assembleContext(const QString & query, int tokenBudget, const TokenCounter & counter,
                                               const ContextOptions & options = {});
     Expected<int> tokenCount(const ChunkHit & chunk, const TokenCounter & counter);
+    // Tokens of a whole document from the cache alone; -1 until every chunk has been counted.
+    Expected<int> cachedDocumentTokens(qint64 documentId, const QString & fingerprint);
     // Tokens of a whole document for this tokenizer: counted once, then read from the cache.
     Expected<int> documentTokens(qint64 documentId, const TokenCounter & counter);
     // Greedy fill of `ranked` (best first) into `tokenBudget`, each chunk costing its tokens plus
