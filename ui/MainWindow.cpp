@@ -262,6 +262,13 @@ void MainWindow::appendMessage(const QString & role, const QString & text) {
 
 void MainWindow::showNotice(const QString & text, bool error) { m_toast->show(text, {}, {}, error); }
 
+void MainWindow::restoreComposer(const QString & text) {
+    if (m_composer->toPlainText().trimmed().isEmpty()) {
+        m_composer->setPlainText(text);
+        m_composer->moveCursor(QTextCursor::End);
+    }
+}
+
 void MainWindow::onConversationDeleted(qint64 id, const QString & title) {
     if (id == m_conversationId) {
         emit newChatRequested();

@@ -47,6 +47,8 @@ public:
     void appendMessage(const QString & role, const QString & text);
     // A toast at the bottom of the chat; errors stay until closed.
     void showNotice(const QString & text, bool error = false);
+    // A message that could not be sent goes back into the composer (unless something new is there).
+    void restoreComposer(const QString & text);
 
     // A streamed answer: begin, then pieces of thinking and answer text, then finish. While one
     // streams, the Send button turns into Stop and the status bar shows the live speed.

@@ -263,7 +263,9 @@ private:
             }
             const int  indent  = indentOf(line);
             const bool ordered = !m.captured(3).isEmpty();
-            while (!stack.isEmpty() && indent < stack.last().indent) {
+            // Close deeper lists, and a list of the other kind at this depth ("- a" then "1. b").
+            while (!stack.isEmpty() && (indent < stack.last().indent ||
+                                        (indent == stack.last().indent && ordered != stack.last().ordered))) {
                 html += stack.last().ordered ? QStringLiteral("</ol>") : QStringLiteral("</ul>");
                 stack.removeLast();
             }

@@ -99,6 +99,7 @@ bool ChatController::ensureConversation(const QString & firstText, ChatMode mode
     auto id = m_store->createConversation(titleFromText(firstText), chatModeName(mode));
     if (!id) {
         emit problem(id.error().message);
+        emit messageNotSaved(firstText);
         return false;
     }
     m_conversationId = id.value();
@@ -113,6 +114,8 @@ void ChatController::send(const QString & text, ChatMode mode) {
     auto user = m_store->addUserMessage(m_conversationId, parent, text);
     if (!user) {
         emit problem(user.error().message);
+        emit messageNotSaved(text);
+        reload(); // drops the unsaved preview from the view
         return;
     }
     startAnswer(user.value(), mode);
@@ -142,6 +145,7 @@ void ChatController::editAndResend(qint64 userMessageId, const QString & text, C
     auto edited = m_store->addUserMessage(msg->conversationId, msg->parentId, text);
     if (!edited) {
         emit problem(edited.error().message);
+        emit messageNotSaved(text);
         return;
     }
     startAnswer(edited.value(), mode);

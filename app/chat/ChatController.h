@@ -63,6 +63,7 @@ signals:
     void answerFinished(const v4app::GenerationStats & stats, const QString & footer);
     void answerFailed(const QString & message, bool cancelled);
     void problem(const QString & message); // storage trouble and refused actions, for a notice
+    void messageNotSaved(const QString & text); // send()/editAndResend() could not store it: give it back
 
 private:
     void startAnswer(qint64 parentId, ChatMode mode);

@@ -88,6 +88,7 @@ void wireChat(v4ui::MainWindow & window, ChatController & controller, Conversati
             window.showNotice(message, true);
         }
     });
+    QObject::connect(&controller, &ChatController::messageNotSaved, &window, &MainWindow::restoreComposer);
     QObject::connect(&controller, &ChatController::problem, &window, [&window](const QString & message) { window.showNotice(message, true); });
     QObject::connect(&store, &ConversationStore::storageError, &window, [&window](const StorageError & error) {
         window.showNotice(QObject::tr("Could not save: %1\nThe text stays on screen; saving is retried.").arg(error.message), true);
