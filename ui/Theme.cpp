@@ -3,8 +3,10 @@
 #include <QApplication>
 #include <QFile>
 #include <QPalette>
+#include <QSettings>
 #include <QStyle>
 
+#include <algorithm>
 #include <map>
 
 // Resources compiled into a static library must be registered by hand (outside any namespace).
@@ -48,6 +50,42 @@ QString loadStyleSheet(const Palette & palette, int fontPixelSize) {
 }
 
 } // namespace
+
+QString themeChoiceName(ThemeChoice choice) {
+    switch (choice) {
+    case ThemeChoice::Light: return QStringLiteral("light");
+    case ThemeChoice::Dark: return QStringLiteral("dark");
+    case ThemeChoice::System: break;
+    }
+    return QStringLiteral("system");
+}
+
+ThemeChoice themeChoiceFromName(const QString & name) {
+    if (name == QLatin1String("light")) return ThemeChoice::Light;
+    if (name == QLatin1String("dark")) return ThemeChoice::Dark;
+    return ThemeChoice::System;
+}
+
+Appearance loadAppearance(const QString & settingsPath) {
+    QSettings s(settingsPath, QSettings::IniFormat);
+    Appearance a;
+    a.theme = themeChoiceFromName(s.value(QStringLiteral("appearance/theme")).toString());
+    a.fontPixelSize = std::clamp(s.value(QStringLiteral("appearance/fontSize"), a.fontPixelSize).toInt(),
+                                 Appearance::kMinFontPx, Appearance::kMaxFontPx);
+    return a;
+}
+
+void saveAppearance(const QString & settingsPath, const Appearance & appearance) {
+    QSettings s(settingsPath, QSettings::IniFormat);
+    s.setValue(QStringLiteral("appearance/theme"), themeChoiceName(appearance.theme));
+    s.setValue(QStringLiteral("appearance/fontSize"), appearance.fontPixelSize);
+}
+
+void applyAppearance(const Appearance & appearance) {
+    if (auto * app = qobject_cast<QApplication *>(QCoreApplication::instance())) {
+        applyTheme(*app, appearance.theme, appearance.fontPixelSize);
+    }
+}
 
 bool isDark(ThemeChoice choice) {
     if (choice == ThemeChoice::System) {

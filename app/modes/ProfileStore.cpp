@@ -217,8 +217,9 @@ LocalEngineSettings ProfileStore::localSettings() const {
     l.defaultModel = s.value(QStringLiteral("defaultModel")).toString();
     l.modelFolders = s.value(QStringLiteral("modelFolders")).toStringList();
     l.modelFiles = s.value(QStringLiteral("modelFiles")).toStringList();
+    const bool chosen = s.contains(QStringLiteral("defaultModel"));
     s.endGroup();
-    if (l.defaultModel.isEmpty()) {
+    if (!chosen) {
         // The first-run wizard of earlier versions kept its choice here.
         l.defaultModel = s.value(QStringLiteral("setup/modelPath")).toString();
     }
