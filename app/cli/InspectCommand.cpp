@@ -89,17 +89,17 @@ int inspectCommand(const QStringList & args) {
     const auto        model = loadModel(path, 0);
     const v4::model_info & info = model->info();
     const std::optional<v4::tokenizer> tok(openTokenizer(path));
-    // The template a chat with this file would use: its own, else the engine's built-in one.
-    std::string templateText  = tok->chat_template();
-    std::string templateNote  = "from the file";
-    const bool  builtin       = templateText.empty();
-    if (builtin) {
-        try {
-            templateText = v4::builtin_chat_template(info.architecture).source();
-            templateNote = "built-in fallback for " + info.architecture;
-        } catch (const v4::Error &) {
-            templateNote = "no built-in one for " + info.architecture + "; run --raw only";
-        }
+    // The template a chat with this file would use, chosen by the same rule as chat_runner.
+    std::string templateText;
+    std::string templateNote;
+    bool        builtin = true;
+    try {
+        const v4::chat_template_choice choice = v4::choose_chat_template(v4::read_model_identity(*model), tok->chat_template());
+        templateText = choice.source;
+        templateNote = choice.reason;
+        builtin      = choice.builtin;
+    } catch (const v4::Error & e) {
+        templateNote = std::string(e.what()) + "; run --raw only";
     }
     const auto       types    = typeHistogram(info);
     const auto       specials = specialTokens(*tok);
@@ -119,6 +119,14 @@ int inspectCommand(const QStringList & args) {
         o[QStringLiteral("n_ff")]           = static_cast<qint64>(info.n_ff);
         o[QStringLiteral("context_length")] = static_cast<qint64>(info.n_ctx_train);
         o[QStringLiteral("weight_bytes")]   = static_cast<qint64>(info.weight_bytes);
+        if (info.n_params_active > 0) {
+            o[QStringLiteral("n_params_active")] = static_cast<qint64>(info.n_params_active);
+        }
+        QJsonArray details;
+        for (const std::string & d : info.details) {
+            details.append(QString::fromStdString(d));
+        }
+        o[QStringLiteral("details")] = details;  // architecture-specific (deepseek4: layer schedule, experts)
         QJsonObject tt;
         for (const auto & [name, count] : info.tensor_types) {
             tt[QString::fromStdString(name)] = static_cast<qint64>(count);
@@ -153,6 +161,9 @@ int inspectCommand(const QStringList & args) {
     out << "parameters:     " << humanCount(info.n_params) << " (" << info.n_params << ")\n";
     out << "layers:         " << info.n_layers << " (embd " << info.n_embd << ", heads " << info.n_head << "/"
         << info.n_head_kv << ", head dim " << info.head_dim << ", ff " << info.n_ff << ")\n";
+    for (const std::string & d : info.details) {  // deepseek4: schedule, attention, experts, parameters, kv
+        out << "  " << d << "\n";
+    }
     out << "context length: " << info.n_ctx_train << "\n";
     out << "tensor types:  ";
     for (size_t i = 0; i < types.size(); ++i) {
@@ -166,22 +177,18 @@ int inspectCommand(const QStringList & args) {
         out << (i ? ", " : " ") << specials[i].name << " " << specials[i].id << " '" << tok->token_text(specials[i].id) << "'";
     }
     out << "\n";
-    if (builtin) {
-        out << "chat template:  none (" << templateNote << ")\n";
-    } else {
-        std::istringstream       src(templateText);
-        std::vector<std::string> tl;
-        for (std::string line; std::getline(src, line);) {
-            tl.push_back(line);
-        }
-        out << "chat template:  " << tl.size() << " lines\n";
-        const size_t shown = maxLines == 0 ? tl.size() : std::min<size_t>(tl.size(), maxLines);
-        for (size_t i = 0; i < shown; ++i) {
-            out << "    " << tl[i] << "\n";
-        }
-        if (shown < tl.size()) {
-            out << "    ... (" << tl.size() - shown << " more lines; --template-lines 0 shows all)\n";
-        }
+    std::istringstream       src(templateText);
+    std::vector<std::string> tl;
+    for (std::string line; std::getline(src, line);) {
+        tl.push_back(line);
+    }
+    out << "chat template:  " << templateNote << "; " << tl.size() << " lines\n";
+    const size_t shown = maxLines == 0 ? tl.size() : std::min<size_t>(tl.size(), maxLines);
+    for (size_t i = 0; i < shown; ++i) {
+        out << "    " << tl[i] << "\n";
+    }
+    if (shown < tl.size()) {
+        out << "    ... (" << tl.size() - shown << " more lines; --template-lines 0 shows all)\n";
     }
     writeOut(out.str());
     return k_exit_ok;

@@ -17,32 +17,42 @@ class TestCliRealModel : public QObject {
 
 private slots:
     // The default model is the pretrained gemma-3-270m (no instruction tuning, no chat template in
-    // the file): through the chat template it echoes the question, exactly as transformers does
-    // with the same tokens. So the question is asked in a plain Q/A completion format (--raw),
-    // which it answers; --stop ends the reply before the model invents the next question.
-    void runAnswersAndIsReproducible() {
+    // the file), so `v4 run` puts the question into the built-in User:/Assistant: transcript, which
+    // it answers; the transcript's stop string "\nUser:" ends the turn. Same seed, same text.
+    void runAnswersThroughTheChatTemplate() {
         V4_REQUIRE_DEFAULT_MODEL(model);
-        const QStringList args = {QStringLiteral("run"), QStringLiteral("-m"), model, QStringLiteral("--raw"),
-                                  QStringLiteral("-n"), QStringLiteral("32"), QStringLiteral("--seed"), QStringLiteral("1234"),
-                                  QStringLiteral("--temp"), QStringLiteral("0.3"), QStringLiteral("--stop"), QStringLiteral("Question:"),
-                                  QStringLiteral("-p"), QStringLiteral("Question: What is the capital of France?\nAnswer:")};
+        const QStringList args = {QStringLiteral("run"), QStringLiteral("-m"), model, QStringLiteral("-p"),
+                                  QStringLiteral("What is the capital of France?"), QStringLiteral("--seed"), QStringLiteral("42")};
         const auto first = runCli(args);
         QVERIFY(first.finished);
         QVERIFY2(first.exitCode == 0, first.err.constData());
         qInfo("reply: %s", first.out.trimmed().constData());
         QVERIFY2(first.out.contains("Paris"), first.out.constData());
-        QVERIFY2(!first.out.contains("Question:"), first.out.constData()); // the stop string is withheld
+        QVERIFY2(!first.out.contains("User:"), first.out.constData()); // the next transcript line is cut off
         const auto second = runCli(args);
         QCOMPARE(second.exitCode, 0);
         QCOMPARE(second.out, first.out);
 
-        // The chat-template path runs end to end and reports its statistics.
+        // --verbose shows the rendered prompt and the statistics.
         const auto chat = runCli({QStringLiteral("run"), QStringLiteral("-m"), model, QStringLiteral("-n"), QStringLiteral("8"),
                                   QStringLiteral("--temp"), QStringLiteral("0"), QStringLiteral("--verbose"),
                                   QStringLiteral("What is the capital of France?")});
         QVERIFY2(chat.exitCode == 0, chat.err.constData());
-        QVERIFY2(chat.err.contains("prompt tokens: 16, reused: 0, evaluated: 16"), chat.err.constData());
+        QVERIFY2(chat.err.contains("User: What is the capital of France?\nAssistant:\n"), chat.err.constData());
+        QVERIFY2(chat.err.contains("prompt tokens: 13, reused: 0, evaluated: 13"), chat.err.constData());
         QVERIFY2(chat.err.contains("decode: ") && chat.err.contains("ttft: "), chat.err.constData());
+    }
+
+    // --raw skips the template; --stop ends the reply before the model invents the next question.
+    void rawPromptWithStopString() {
+        V4_REQUIRE_DEFAULT_MODEL(model);
+        const auto r = runCli({QStringLiteral("run"), QStringLiteral("-m"), model, QStringLiteral("--raw"), QStringLiteral("-n"),
+                               QStringLiteral("32"), QStringLiteral("--seed"), QStringLiteral("1234"), QStringLiteral("--temp"),
+                               QStringLiteral("0.3"), QStringLiteral("--stop"), QStringLiteral("Question:"), QStringLiteral("-p"),
+                               QStringLiteral("Question: What is the capital of France?\nAnswer:")});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.contains("Paris"), r.out.constData());
+        QVERIFY2(!r.out.contains("Question:"), r.out.constData()); // the stop string is withheld
     }
 
     void chatReusesThePrefix() {
@@ -137,7 +147,11 @@ private slots:
         QCOMPARE(o.value(QStringLiteral("architecture")).toString(), QStringLiteral("gemma3"));
         QVERIFY(o.value(QStringLiteral("n_params")).toDouble() > 1e8);
         QVERIFY(o.value(QStringLiteral("tokenizer")).toObject().value(QStringLiteral("n_vocab")).toInt() > 200000);
-        QVERIFY(!o.value(QStringLiteral("chat_template")).toObject().value(QStringLiteral("template")).toString().isEmpty());
+        const QJsonObject ct = o.value(QStringLiteral("chat_template")).toObject();
+        QVERIFY(!ct.value(QStringLiteral("template")).toString().isEmpty());
+        QVERIFY(ct.value(QStringLiteral("builtin")).toBool());
+        const QString why = ct.value(QStringLiteral("description")).toString();
+        QVERIFY2(why.contains(QStringLiteral("transcript")) && why.contains(QStringLiteral("base model")), qPrintable(why));
     }
 };
 

@@ -1,6 +1,6 @@
 // v4::chat_runner: everything needed to chat with one model file, in one place, for every host
 // (the desktop app's LocalBackend, `v4 run`/`v4 chat`, `v4 serve`): the file's tokenizer, its chat
-// template (or a built-in one for its architecture when the file has none), a session whose KV
+// template (or a built-in one when the file has none: see choose_chat_template), a session whose KV
 // cache is reused across turns, and the sampler.
 //
 //   auto model = v4::model::load(path);
@@ -30,6 +30,34 @@
 #include "v4/tokenizer.h"
 
 namespace v4 {
+
+// What a model file says about itself, for choosing a template (GGUF general.* keys; "" when absent).
+struct model_identity {
+    std::string architecture;
+    std::string name;      // general.name
+    std::string finetune;  // general.finetune ("it", "Instruct", ...)
+    std::string basename;  // general.basename
+    std::string file_name; // the file's name without its folder
+};
+model_identity read_model_identity(const model & m);
+
+// The chat template a conversation with a model uses, and why (`v4 inspect` shows `reason`).
+struct chat_template_choice {
+    std::string              source;                    // Jinja text
+    std::vector<std::string> stop;                      // stop strings that end the reply's turn
+    bool                     builtin = false;
+    bool                     reply_after_space = false; // the reply's first space separates it from the prompt
+    std::string              reason;
+};
+
+// The rule, in order:
+//  1. the file's own tokenizer.chat_template;
+//  2. instruction-tuned (a word it, instruct, instruction, chat, sft, dpo or rlhf in general.finetune,
+//     general.name, general.basename or the file name): the built-in turn format of the architecture
+//     (Gemma, ChatML for qwen2/qwen3, Llama 3); throws v4::Error (unsupported) when there is none;
+//  3. otherwise a base model: a "User: ...\nAssistant:" transcript with stop strings "\nUser:" and
+//     "\nAssistant:", which base models continue sensibly for any architecture.
+chat_template_choice choose_chat_template(const model_identity & id, const std::string & file_template);
 
 struct chat_request {
     std::vector<chat_message> messages;
@@ -63,7 +91,8 @@ public:
 
     const tokenizer &     get_tokenizer() const { return m_tokenizer; }
     const chat_template & get_template() const { return m_template; }
-    bool                  template_is_builtin() const { return m_template_builtin; }
+    const chat_template_choice & template_choice() const { return m_choice; }
+    bool                  template_is_builtin() const { return m_choice.builtin; }
     session &             get_session() { return m_session; }
     const model &         get_model() const { return *m_model; }
 
@@ -84,14 +113,14 @@ public:
 private:
     std::shared_ptr<const model> m_model;
     tokenizer                    m_tokenizer;
+    chat_template_choice         m_choice;
     chat_template                m_template;
-    bool                         m_template_builtin = false;
     session                      m_session;
     std::vector<int32_t>         m_eog_tokens;
 };
 
-// The built-in template for an architecture whose file carries none; throws v4::Error
-// (unsupported) naming the architecture when there is no built-in one.
+// The built-in turn format of an instruction-tuned architecture; throws v4::Error (unsupported)
+// naming the architecture when there is none.
 chat_template builtin_chat_template(const std::string & architecture);
 
 } // namespace v4

@@ -32,13 +32,11 @@ std::string special_text(const tokenizer & tok, int32_t id) { return id >= 0 ? t
 
 chat_runner::chat_runner(std::shared_ptr<const model> model, const session_params & params)
     : m_model(std::move(model)), m_tokenizer(tokenizer::open(m_model->info().path)),
-      m_template(m_tokenizer.chat_template().empty() ? builtin_chat_template(m_model->info().architecture)
-                                                     : chat_template::parse(m_tokenizer.chat_template())),
-      m_template_builtin(m_tokenizer.chat_template().empty()), m_session(m_model, params),
+      m_choice(choose_chat_template(read_model_identity(*m_model), m_tokenizer.chat_template())),
+      m_template(chat_template::parse(m_choice.source)), m_session(m_model, params),
       m_eog_tokens(end_of_generation_tokens(m_tokenizer)) {
-    if (m_template_builtin) {
-        log().info("{}: no chat template in the file, using the built-in one for {}", m_model->info().name,
-                   m_model->info().architecture);
+    if (m_choice.builtin) {
+        log().info("{}: chat template: {}", m_model->info().name, m_choice.reason);
     }
 }
 
@@ -86,11 +84,19 @@ chat_result chat_runner::generate(const chat_request & request, const text_callb
     generation_params gp;
     gp.max_tokens = request.max_tokens;
     gp.stop       = request.stop;
+    gp.stop.insert(gp.stop.end(), m_choice.stop.begin(), m_choice.stop.end());
     gp.eog_tokens = m_eog_tokens;
     generation  gen(gp);
     utf8_stream utf8(m_tokenizer, /*render_special=*/false);
 
-    auto emit = [&](const std::string & text) {
+    bool at_reply_start = m_choice.reply_after_space && request.add_generation_prompt;
+    auto emit = [&](std::string_view text) {
+        if (at_reply_start && !text.empty()) {
+            at_reply_start = false;
+            if (text.front() == ' ') {
+                text.remove_prefix(1); // the separator after "Assistant:", not part of the reply
+            }
+        }
         if (!text.empty()) {
             result.text += text;
             if (on_text) {
