@@ -136,6 +136,25 @@ private slots:
                        QStringLiteral("expected-deepseek-r1-distill-qwen-7b.json"));
     }
 
+    // SmolLM2: byte-level BPE whose pre-tokenizer is a sequence (digits split one by one, then the
+    // GPT-2 regex).
+    void smollm2MatchesHuggingFace() {
+        checkAgainstHf(QStringLiteral("smollm2-135m-instruct.vocab.gguf"), QStringLiteral("expected-smollm2-135m-instruct.json"));
+    }
+
+    // SmolLM2's vocabulary has no token for 21 bytes (0x04, 0x1D, 0xF1, ...); HF drops them. The ids
+    // below are HF's (transformers 5.23 on the same vocab-only GGUF).
+    void smollm2DropsBytesMissingFromVocabulary() {
+        const v4::tokenizer tok =
+            v4::tokenizer::open(v4test::fixturePath(QStringLiteral("tokenizer/smollm2-135m-instruct.vocab.gguf")).toStdString());
+        QCOMPARE(tok.encode("a\x04" "b", false, true), (std::vector<int32_t>{81, 82}));
+        QCOMPARE(tok.encode("\x04", false, true), std::vector<int32_t>{});
+        QCOMPARE(tok.encode("x\x1dy z", false, true), (std::vector<int32_t>{104, 105, 1892}));
+        QCOMPARE(tok.encode("\xF1\x80\x80\x80q", false, true), (std::vector<int32_t>{218, 218, 218, 97})); // U+40000
+        QCOMPARE(tok.encode("abc 123 4567 x", false, true),
+                 (std::vector<int32_t>{25276, 216, 33, 34, 35, 216, 36, 37, 38, 39, 1792})); // digits one by one
+    }
+
     void gemma3Metadata() {
         const v4::tokenizer tok = v4::tokenizer::open(v4test::fixturePath(QStringLiteral("tokenizer/gemma-3-270m.vocab.gguf")).toStdString());
         QCOMPARE(tok.n_vocab(), 262144);

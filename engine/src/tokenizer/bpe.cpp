@@ -29,15 +29,11 @@ public:
                 m_pieces[i] = v.tokens[i]; // not byte-level spelled: the text stands for itself
             }
         }
+        // Some vocabularies lack a few bytes (SmolLM2 has no token for 21 control and never-valid UTF-8
+        // bytes); Hugging Face's BPE without an unknown token drops such bytes, and so do we.
         for (int b = 0; b < 256; ++b) {
-            const auto it = lookup.find(abc.spelling[b]);
-            if (it == lookup.end()) {
-                char hex[8];
-                std::snprintf(hex, sizeof(hex), "0x%02X", b);
-                throw Error(ErrorCode::format, std::string("tokenizer: byte-level vocabulary has no token for byte ") +
-                                                   hex + " (spelled '" + abc.spelling[b] + "')");
-            }
-            m_byte_token[b] = it->second;
+            const auto it   = lookup.find(abc.spelling[b]);
+            m_byte_token[b] = it == lookup.end() ? -1 : it->second;
         }
         m_merges.reserve(v.merges.size() * 2);
         std::string joined;
@@ -100,11 +96,16 @@ private:
     }
 
     void encode_word(std::string_view word, std::vector<int32_t> & out) const {
-        const int            n = static_cast<int>(word.size());
-        std::vector<int32_t> id(n);
-        std::vector<int>     prev(n), next(n);
+        std::vector<int32_t> id;
+        id.reserve(word.size());
+        for (const char c : word) {
+            if (const int32_t t = m_byte_token[static_cast<uint8_t>(c)]; t >= 0) {
+                id.push_back(t);
+            }
+        }
+        const int        n = static_cast<int>(id.size());
+        std::vector<int> prev(n), next(n);
         for (int i = 0; i < n; ++i) {
-            id[i]   = m_byte_token[static_cast<uint8_t>(word[i])];
             prev[i] = i - 1;
             next[i] = i + 1 < n ? i + 1 : -1;
         }
