@@ -1,20 +1,16 @@
-// Not a test: builds a ~1M-token corpus from the text files under /usr/share/doc and
-// /usr/share/common-licenses (.gz files are decompressed with gzip -dc), imports it into a fresh
+// Not a test: builds a ~1M-token corpus of mixed text and code (TestCorpus.h), imports it into a fresh
 // documents.sqlite3 and reports import time, database size and FTS query latency
 // (docs/notes-documents.md). Tokens are estimated as UTF-8 bytes / 4 (ApproximateTokenCounter).
 // Usage: bench_documents [target_tokens=1000000] [work_dir=a temporary folder]
 #include "documents/DocumentStore.h"
-#include "documents/TextDecoding.h"
+#include "documents/EngineTokenCounter.h"
+#include "TestCorpus.h"
 
 #include <QCoreApplication>
-#include <QCryptographicHash>
 #include <QDir>
-#include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
-#include <QProcess>
-#include <QSet>
 #include <QTemporaryDir>
 
 #include <algorithm>
@@ -23,19 +19,6 @@
 using namespace v4app::documents;
 
 namespace {
-
-QByteArray readMaybeGzipped(const QString & path) {
-    if (path.endsWith(QStringLiteral(".gz"))) {
-        QProcess gzip;
-        gzip.start(QStringLiteral("gzip"), {QStringLiteral("-dc"), path});
-        if (!gzip.waitForFinished(10000) || gzip.exitCode() != 0) {
-            return {};
-        }
-        return gzip.readAllStandardOutput();
-    }
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
@@ -51,53 +34,12 @@ int main(int argc, char ** argv) {
     const QString    work = argc > 2 ? QString::fromLocal8Bit(argv[2]) : tmp.path();
     QDir().mkpath(work + QStringLiteral("/corpus"));
 
-    // 1. Corpus: unique text files (by content) until the token target is reached. Sorted paths so
-    // two runs on the same machine pick the same files.
+    // 1. Corpus: mixed text and code (TestCorpus.h).
     QElapsedTimer collect;
     collect.start();
-    QStringList candidates;
-    for (const QString & root : {QStringLiteral("/usr/share/common-licenses"), QStringLiteral("/usr/share/doc")}) {
-        QDirIterator it(root, QDir::Files | QDir::NoSymLinks, QDirIterator::Subdirectories);
-        while (it.hasNext()) {
-            candidates.append(it.next());
-        }
-    }
-    std::sort(candidates.begin(), candidates.end());
-    QSet<QByteArray> seen;
-    qint64           bytes = 0;
-    int              files = 0;
-    for (const QString & path : candidates) {
-        if (bytes / 4 >= targetTokens) {
-            break;
-        }
-        const QString lower = path.toLower();
-        if (lower.endsWith(QStringLiteral(".html")) || lower.endsWith(QStringLiteral(".pdf")) ||
-            lower.endsWith(QStringLiteral(".png")) || lower.endsWith(QStringLiteral(".jpg")) ||
-            lower.endsWith(QStringLiteral(".svg")) || lower.endsWith(QStringLiteral(".css")) ||
-            lower.endsWith(QStringLiteral(".js")) || QFileInfo(path).size() > 4 * 1024 * 1024) {
-            continue;
-        }
-        const QByteArray text = readMaybeGzipped(path);
-        if (text.size() < 64 || looksBinary(text) || !isValidUtf8(text.constData(), text.size())) {
-            continue;
-        }
-        const QByteArray hash = QCryptographicHash::hash(text, QCryptographicHash::Sha256);
-        if (seen.contains(hash)) {
-            continue;
-        }
-        seen.insert(hash);
-        QString name = path.mid(1).replace(u'/', u'_');
-        if (name.endsWith(QStringLiteral(".gz"))) {
-            name.chop(3);
-        }
-        QFile out(QStringLiteral("%1/corpus/%2.txt").arg(work, name));
-        if (!out.open(QIODevice::WriteOnly) || out.write(text) != text.size()) {
-            continue;
-        }
-        bytes += text.size();
-        ++files;
-    }
-    std::printf("corpus: %d files, %.1f MB, ~%lld tokens (bytes/4), collected in %.1f s\n", files,
+    const v4test::Corpus collected = v4test::collectCorpus(work + QStringLiteral("/corpus"), targetTokens);
+    const qint64         bytes     = collected.bytes;
+    std::printf("corpus: %lld files, %.1f MB, ~%lld tokens (bytes/4), collected in %.1f s\n", qint64(collected.files.size()),
                 double(bytes) / 1e6, bytes / 4, collect.elapsed() / 1000.0);
 
     // 2. Import.
@@ -112,12 +54,12 @@ int main(int argc, char ** argv) {
             std::fprintf(stderr, "%s\n", qPrintable(store.error().message));
             return 1;
         }
-        const QStringList corpus = QDir(work + QStringLiteral("/corpus")).entryList(QDir::Files, QDir::Name);
+        const QStringList & corpus = collected.files;
         QElapsedTimer     timer;
         timer.start();
         int failed = 0;
         for (const QString & name : corpus) {
-            auto r = store.value()->importFile(work + QStringLiteral("/corpus/") + name);
+            auto r = store.value()->importFile(name);
             if (!r) {
                 ++failed;
                 continue;
@@ -155,6 +97,25 @@ int main(int argc, char ** argv) {
                     "max %.2f ms; %d hits\n",
                     qint64(queries.size()), median(allWords), *std::max_element(allWords.begin(), allWords.end()),
                     median(anyWord), *std::max_element(anyWord.begin(), anyWord.end()), hits);
+
+        // Exact tokens with the default model's tokenizer: counted once into the cache, then read back.
+        const QString model = QDir::homePath() + QStringLiteral("/.local/share/v4chat/models/gemma-3-270m-q4_k_m.gguf");
+        QString       error;
+        if (auto gemma = EngineTokenCounter::open(model, &error)) {
+            for (int pass = 0; pass < 2; ++pass) {
+                QElapsedTimer t;
+                t.start();
+                qint64     tokens = 0;
+                const auto docs   = store.value()->documents();
+                for (const DocumentInfo & d : docs.value()) {
+                    tokens += store.value()->documentTokens(d.id, *gemma).value();
+                }
+                std::printf("Gemma 3 tokens: %lld (%s, %.2f s)\n", tokens, pass == 0 ? "counted and cached" : "from the cache",
+                            t.nsecsElapsed() / 1e9);
+            }
+        } else {
+            std::printf("no exact token count: %s\n", qPrintable(error));
+        }
 
         ApproximateTokenCounter counter;
         std::vector<double>     assemble;
