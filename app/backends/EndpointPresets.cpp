@@ -1,5 +1,7 @@
 #include "backends/EndpointPresets.h"
 
+#include "backends/ImageAttachments.h"
+
 #include <QJsonArray>
 
 namespace v4app {
@@ -74,7 +76,12 @@ bool isDeepSeekLegacyModel(const QString & model) {
 QJsonArray messagesJson(const ChatRequest & request, bool sendReasoningBack) {
     QJsonArray messages;
     for (const ChatMessage & m : request.messages) {
-        QJsonObject o{{QStringLiteral("role"), m.role}, {QStringLiteral("content"), m.content}};
+        QJsonObject o{{QStringLiteral("role"), m.role}};
+        if (m.attachments.isEmpty()) {
+            o.insert(QStringLiteral("content"), m.content);
+        } else {
+            o.insert(QStringLiteral("content"), contentParts(m)); // text part + image_url data URLs
+        }
         if (sendReasoningBack && m.role == QLatin1String("assistant") && !m.thinking.isEmpty()) {
             o.insert(QStringLiteral("reasoning_content"), m.thinking);
         }

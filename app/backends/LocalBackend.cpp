@@ -1,5 +1,7 @@
 #include "backends/LocalBackend.h"
 
+#include "backends/ImageAttachments.h"
+
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -174,6 +176,14 @@ void LocalBackend::loadModel(const QString & path) {
 void LocalBackend::start(const ChatRequest & request) {
     if (m_busy) {
         emit failed({ChatError::Kind::Busy, tr("Still answering the previous message."), 0, 0});
+        return;
+    }
+    if (hasAttachments(request.messages)) {
+        // Synchronous like Busy above: nothing was started.
+        emit failed({ChatError::Kind::Unsupported,
+                     tr("The local engine's models read text only; remove the images, or send them to a remote "
+                        "endpoint whose model accepts images."),
+                     0, 0});
         return;
     }
     m_busy   = true;

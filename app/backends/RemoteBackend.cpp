@@ -1,5 +1,6 @@
 #include "backends/RemoteBackend.h"
 
+#include "backends/ImageAttachments.h"
 #include "backends/ModelList.h"
 
 #include <QDateTime>
@@ -261,6 +262,21 @@ void RemoteBackend::start(const ChatRequest & request) {
                            QStringLiteral("No model is chosen for %1. Pick one from the server's model list.").arg(host()),
                            0, 0});
         return;
+    }
+    if (hasAttachments(request.messages)) {
+        if (!m_settings.acceptsImages) {
+            failSoon(ChatError{ChatError::Kind::Unsupported,
+                               QStringLiteral("The model \"%1\" on %2 is not marked as accepting images. Remove the "
+                                              "images, or turn on \"Model accepts images\" in the endpoint settings if "
+                                              "it does.")
+                                   .arg(model, host()),
+                               0, 0});
+            return;
+        }
+        if (const QString problem = checkImageAttachments(request.messages); !problem.isEmpty()) {
+            failSoon(ChatError{ChatError::Kind::Unsupported, problem, 0, 0});
+            return;
+        }
     }
     m_model = resolveModel(m_settings.preset, model, request.thinking);
     m_body = QJsonDocument(buildChatCompletionBody(m_settings.preset, request, m_model,

@@ -59,6 +59,7 @@ struct RemoteSettings {
     QList<QPair<QByteArray, QByteArray>> extraHeaders;
     QJsonObject    extraBody;               // merged into every chat request body (custom servers)
     bool           sendReasoningBack = false; // force "reasoning_content" in earlier assistant turns
+    bool           acceptsImages = false;   // the model takes image_url parts (OpenAI /v1/models does not say; the user does)
     int            connectTimeoutMs = 30'000;
     int            inactivityTimeoutMs = 120'000;
     int            modelsTimeoutMs = 15'000;

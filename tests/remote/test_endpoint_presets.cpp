@@ -1,9 +1,12 @@
 // EndpointPresets, URL building, Retry-After, key redaction and model-list parsing: pure functions.
 #include "backends/EndpointPresets.h"
+#include "backends/ImageAttachments.h"
 #include "backends/ModelList.h"
 #include "backends/RemoteBackend.h"
 
+#include <QFile>
 #include <QJsonArray>
+#include <QTemporaryDir>
 #include <QTimeZone>
 #include <QTest>
 
@@ -168,6 +171,39 @@ private slots:
         QVERIFY(!why.isEmpty());
         QVERIFY(parseModelIds(R"({"foo":1})", &why).isEmpty());
         QVERIFY(why.contains(QLatin1String("data")));
+    }
+
+    void imageFilesLoadByContentNotName() {
+        QTemporaryDir dir;
+        auto write = [&](const QString & name, const QByteArray & bytes) {
+            QFile f(dir.filePath(name));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(bytes);
+        };
+        write(QStringLiteral("photo.jpg.png"), QByteArray("\xff\xd8\xff\xe0 jpeg body", 14));
+        write(QStringLiteral("notes.png"), "just text");
+        write(QStringLiteral("big.png"), QByteArray("\x89PNG\r\n\x1a\n", 8) + QByteArray(kMaxImageBytes, '\0'));
+
+        ChatAttachment a;
+        QString        error;
+        QVERIFY(loadImageAttachment(dir.filePath(QStringLiteral("photo.jpg.png")), &a, &error));
+        QCOMPARE(a.mimeType, QStringLiteral("image/jpeg"));
+        QCOMPARE(a.fileName, QStringLiteral("photo.jpg.png"));
+        QVERIFY(!loadImageAttachment(dir.filePath(QStringLiteral("notes.png")), &a, &error));
+        QVERIFY2(error.contains(QLatin1String("only PNG and JPEG")), qPrintable(error));
+        QVERIFY(!loadImageAttachment(dir.filePath(QStringLiteral("big.png")), &a, &error));
+        QVERIFY2(error.contains(QLatin1String("at most 10.0 MB")), qPrintable(error));
+        QVERIFY(!loadImageAttachment(dir.filePath(QStringLiteral("missing.png")), &a, &error));
+        QVERIFY2(error.contains(QLatin1String("does not exist")), qPrintable(error));
+    }
+
+    void requestImagesAreLimitedTogether() {
+        const ChatAttachment nine{QStringLiteral("a.png"), QStringLiteral("image/png"),
+                                  QByteArray("\x89PNG\r\n\x1a\n", 8) + QByteArray(9 * 1024 * 1024, '\0')};
+        QVector<ChatMessage> messages{{QStringLiteral("user"), QStringLiteral("one"), {}, {nine, nine}}};
+        QVERIFY(checkImageAttachments(messages).isEmpty());
+        messages.append({QStringLiteral("user"), QStringLiteral("two"), {}, {nine}});
+        QVERIFY(checkImageAttachments(messages).contains(QLatin1String("add up to")));
     }
 };
 

@@ -1,12 +1,14 @@
 // RemoteBackend against a scripted loopback server: normal streams, every HTTP error, retries,
 // slow and broken connections, oversized and malformed data, timeouts and cancel. Only 127.0.0.1.
 #include "ScriptedServer.h"
+#include "backends/ImageAttachments.h"
 #include "backends/RemoteBackend.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLoggingCategory>
 #include <QSignalSpy>
 #include <QSslSocket>
 #include <QTcpServer>
@@ -73,6 +75,26 @@ ChatRequest request() {
     return r;
 }
 
+// Every message Qt logs while one of these lives (all categories, debug included).
+struct LogCapture {
+    static inline QStringList lines;
+    QtMessageHandler          previous;
+    LogCapture() {
+        lines.clear();
+        QLoggingCategory::setFilterRules(QStringLiteral("*.debug=true"));
+        previous = qInstallMessageHandler([](QtMsgType, const QMessageLogContext &, const QString & text) { lines.append(text); });
+    }
+    ~LogCapture() {
+        qInstallMessageHandler(previous);
+        QLoggingCategory::setFilterRules(QString());
+    }
+};
+
+// The smallest valid-looking PNG (signature + IHDR start); RemoteBackend checks the signature only.
+QByteArray tinyPng() {
+    return QByteArray("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02", 24);
+}
+
 } // namespace
 
 class TestRemoteBackend : public QObject {
@@ -103,6 +125,15 @@ class TestRemoteBackend : public QObject {
         QVERIFY(!m_backend->isBusy());
     }
     void run() { run(settings()); }
+
+    // A request refused before anything is sent: failed() comes on the next event loop turn.
+    void refuse(const RemoteSettings & s, const ChatRequest & r) {
+        m_backend->setSettings(s);
+        m_backend->start(r);
+        QVERIFY(!m_backend->isBusy());
+        QTRY_VERIFY_WITH_TIMEOUT(m_rec->done(), 1000);
+        QCOMPARE(m_server->requests.size(), 0);
+    }
 
     void expectError(ChatError::Kind kind, const QStringList & words) {
         QVERIFY2(m_rec->error.has_value(), "expected failed(), got finished()");
@@ -489,6 +520,92 @@ private slots:
         m_backend->fetchModels();
         QVERIFY(failedSpy.wait(3000));
         QCOMPARE(failedSpy[0][0].value<ChatError>().kind, ChatError::Kind::Timeout);
+    }
+
+    // A request with a key, a server that echoes it in a 401 and a model list: with every logging
+    // category on, no line Qt logged contains the key or a recognisable piece of it.
+    void apiKeyNeverInLogs() {
+        LogCapture capture;
+        m_server->enqueue(Script{{Step{jsonResponse(
+            401, R"({"error":{"message":"Incorrect API key provided: sk-secret-key-0123456789"}})")}}});
+        run();
+        expectError(ChatError::Kind::Unauthorized, {"API key"});
+        m_server->enqueue(Script{{Step{jsonResponse(200, R"({"data":[{"id":"m1"}]})")}}});
+        QSignalSpy ready(m_backend, &RemoteBackend::modelsReady);
+        m_backend->fetchModels();
+        QTRY_COMPARE_WITH_TIMEOUT(ready.size(), 1, 3000);
+        QVERIFY(!LogCapture::lines.isEmpty()); // the debug lines were really captured
+        for (const QString & line : std::as_const(LogCapture::lines)) {
+            QVERIFY2(!line.contains(QLatin1String("0123456789")) && !line.contains(QLatin1String("sk-secret")), qPrintable(line));
+        }
+        QCOMPARE(m_server->requests.first().headers.value("authorization"), QByteArray("Bearer ") + kKey.toUtf8());
+    }
+
+    // http_proxy (the system configuration on Linux) is honoured for a non-loopback host: the
+    // request reaches the loopback "proxy" in absolute form, key and all.
+    void systemProxyIsUsed() {
+        qputenv("http_proxy", QStringLiteral("http://127.0.0.1:%1").arg(m_server->port()).toUtf8());
+        m_server->enqueue(sseScript(normalBody()));
+        RemoteSettings s = settings();
+        s.baseUrl = QUrl(QStringLiteral("http://api.example.invalid/v1"));
+        run(s);
+        qunsetenv("http_proxy");
+        QVERIFY2(m_rec->stats.has_value(), qPrintable(m_rec->error ? m_rec->error->message : QString()));
+        QCOMPARE(m_rec->tokens, QStringLiteral("Hello world"));
+        QCOMPARE(m_server->requests.size(), 1);
+        QCOMPARE(m_server->requests.first().path, QByteArray("http://api.example.invalid/v1/chat/completions"));
+    }
+
+    void imageAttachmentsGoAsImageUrlDataParts() {
+        m_server->enqueue(sseScript(normalBody()));
+        RemoteSettings s = settings();
+        s.acceptsImages = true;
+        ChatRequest r = request();
+        r.messages.first().content = QStringLiteral("What is this?");
+        r.messages.first().attachments = {ChatAttachment{QStringLiteral("dot.png"), QStringLiteral("image/png"), tinyPng()}};
+        r.messages.append(ChatMessage{QStringLiteral("assistant"), QStringLiteral("A dot."), {}, {}});
+        r.messages.append(ChatMessage{QStringLiteral("user"), QStringLiteral("Sure?"), {}, {}});
+        run(s, r);
+        QVERIFY(m_rec->stats.has_value());
+        const QJsonArray messages = QJsonDocument::fromJson(m_server->requests.first().body)[QLatin1String("messages")].toArray();
+        QCOMPARE(messages.size(), 3);
+        const QJsonArray parts = messages.at(0)[QLatin1String("content")].toArray();
+        QCOMPARE(parts.size(), 2);
+        QCOMPARE(parts.at(0)[QLatin1String("type")].toString(), QStringLiteral("text"));
+        QCOMPARE(parts.at(0)[QLatin1String("text")].toString(), QStringLiteral("What is this?"));
+        QCOMPARE(parts.at(1)[QLatin1String("type")].toString(), QStringLiteral("image_url"));
+        const QString url = parts.at(1)[QLatin1String("image_url")][QLatin1String("url")].toString();
+        QVERIFY(url.startsWith(QLatin1String("data:image/png;base64,")));
+        QCOMPARE(QByteArray::fromBase64(url.section(QLatin1Char(','), 1).toLatin1()), tinyPng());
+        // Messages without images keep plain string content.
+        QCOMPARE(messages.at(2)[QLatin1String("content")].toString(), QStringLiteral("Sure?"));
+    }
+
+    void imagesRefusedWhenModelDoesNotAcceptThem() {
+        ChatRequest r = request();
+        r.messages.first().attachments = {ChatAttachment{QStringLiteral("dot.png"), QStringLiteral("image/png"), tinyPng()}};
+        refuse(settings(), r);
+        expectError(ChatError::Kind::Unsupported, {"test-model", "images"});
+    }
+
+    void imageTooLargeOrNotAnImage_data() {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QString>("mime");
+        QTest::addColumn<QString>("words");
+        QTest::newRow("over 10 MB") << tinyPng() + QByteArray(kMaxImageBytes, 'x') << QStringLiteral("image/png") << QStringLiteral("at most");
+        QTest::newRow("gif") << QByteArray("GIF89a....") << QStringLiteral("image/gif") << QStringLiteral("PNG or JPEG");
+        QTest::newRow("jpeg labelled png") << QByteArray("\xff\xd8\xff\xe0....") << QStringLiteral("image/png") << QStringLiteral("image/jpeg");
+    }
+    void imageTooLargeOrNotAnImage() {
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, mime);
+        QFETCH(QString, words);
+        RemoteSettings s = settings();
+        s.acceptsImages = true;
+        ChatRequest r = request();
+        r.messages.first().attachments = {ChatAttachment{QStringLiteral("pic"), mime, bytes}};
+        refuse(s, r);
+        expectError(ChatError::Kind::Unsupported, {words, "\"pic\""});
     }
 };
 
