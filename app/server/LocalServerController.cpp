@@ -45,8 +45,11 @@ LocalServerController::LocalServerController(SourceFactory factory, QObject * pa
     : QObject(parent), m_factory(std::move(factory)) {}
 
 LocalServerController::~LocalServerController() {
-    // A load still running finishes on the pool and its result is dropped with the future.
-    stop();
+    // No stateChanged from a destructor. A load still running finishes on the pool and its
+    // result is dropped with the future (the watcher, a child, goes with this object).
+    if (m_server) {
+        m_server->close();
+    }
 }
 
 void LocalServerController::start(const LocalServerSettings & settings) {
