@@ -11,6 +11,7 @@ int runCommand(const QStringList & args);
 int chatCommand(const QStringList & args);
 int benchCommand(const QStringList & args);
 int perplexityCommand(const QStringList & args);
+int quantizeCommand(const QStringList & args);
 int serveCommand(const QStringList & args);
 
 } // namespace v4cli

@@ -27,6 +27,7 @@ constexpr Command k_commands[] = {
     {"chat",       "interactive chat on stdin (works with piped input too)",  v4cli::chatCommand},
     {"bench",      "measure load time, prefill and decode speed, peak memory", v4cli::benchCommand},
     {"perplexity", "perplexity of a text file; KL divergence against a base", v4cli::perplexityCommand},
+    {"quantize", "measure sensitivity; write a GGUF with per-tensor types under a size budget", v4cli::quantizeCommand},
     {"serve",      "OpenAI-compatible local HTTP server (/v1/chat/completions)", v4cli::serveCommand},
 };
 

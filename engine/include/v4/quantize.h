@@ -80,6 +80,9 @@ quantize_plan plan_q4_k_m_rule(const quantize_measurement & m, int n_layers);
 // Every planned tensor in one type (with the same 256 -> 32 fallback).
 quantize_plan plan_uniform(const quantize_measurement & m, const std::string & type);
 
+// Sum of the tensor data bytes of a GGUF file (to match another file's size).
+uint64_t gguf_tensor_bytes(const std::string & path);
+
 struct write_params {
     int threads = 2;
     std::function<bool(int, int, const std::string &)> progress;

@@ -24,6 +24,14 @@ dtype type_named(const std::string & name) {
 
 } // namespace
 
+uint64_t gguf_tensor_bytes(const std::string & path) {
+    uint64_t n = 0;
+    for (const gguf::tensor_info & t : gguf::file::open(path).tensors()) {
+        n += t.n_bytes;
+    }
+    return n;
+}
+
 void write_quantized(const std::string & src_path, const std::string & dst_path, const quantize_plan & plan,
                      const std::map<std::string, std::vector<float>> * imatrix, const write_params & params) {
     const gguf::file src = gguf::file::open(src_path);
