@@ -60,7 +60,7 @@ template <typename F> void ChatView::keepingBottom(F && change) {
 QString ChatView::thinkingHtml(qint64 id, const QString & thinking, bool expanded, bool live) {
     const MarkdownStyle s     = style();
     const int           words = static_cast<int>(thinking.split(QLatin1Char(' '), Qt::SkipEmptyParts).size());
-    const QString label = live ? tr("Thinking…") : tr("Thought for %n word(s)", nullptr, words);
+    const QString label = live ? tr("Thinking…") : words == 1 ? tr("Thought for 1 word") : tr("Thought for %1 words").arg(words);
     QString html = QStringLiteral("<p style=\"margin-bottom:2px\"><a href=\"act:think:%1\" style=\"color:%2; text-decoration:none\">%3 %4</a></p>")
                        .arg(id)
                        .arg(s.muted, expanded ? QStringLiteral("▾") : QStringLiteral("▸"), label);

@@ -71,7 +71,9 @@ ConversationSidebar::ConversationSidebar(QWidget * parent) : QWidget(parent) {
     m_list->setAccessibleName(tr("Conversations"));
     m_list->setContextMenuPolicy(Qt::CustomContextMenu);
     m_list->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_list->setWordWrap(true);
+    m_list->setWordWrap(false);
+    m_list->setTextElideMode(Qt::ElideRight); // long titles end in "…"; the tooltip has all of it
+    m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_list->installEventFilter(this);
     connect(m_list, &QListWidget::customContextMenuRequested, this, &ConversationSidebar::showMenu);
     connect(m_list, &QListWidget::currentItemChanged, this, [this](QListWidgetItem * item) {

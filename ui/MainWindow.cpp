@@ -234,7 +234,7 @@ void MainWindow::setBackendStatus(const QString & backend, const QString & model
 void MainWindow::setContextUsage(int used, int window) {
     m_contextWindow = window;
     m_contextMeter->setRange(0, qMax(window, 1));
-    m_contextMeter->setValue(qMin(used, qMax(window, 1)));
+    m_contextMeter->setValue(window > 0 ? qMin(used, window) : 0);
     m_contextLabel->setText(window > 0 ? tr("%L1 / %L2 tokens").arg(used).arg(window) : tr("context —"));
     m_contextMeter->setToolTip(window > 0 ? tr("%1% of the context window used").arg(100 * used / window) : QString());
 }

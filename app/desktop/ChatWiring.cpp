@@ -109,9 +109,9 @@ void wireLocalBackend(v4ui::MainWindow & window, ChatController & controller, Lo
         }
     });
     QObject::connect(&backend, &LocalBackend::modelLoaded, &window,
-                     [&window](const QString &, const QString & description, int contextSize) {
+                     [&window, &controller](const QString &, const QString & description, int contextSize) {
                          window.setBackendStatus(QObject::tr("Local engine"), description);
-                         window.setContextUsage(0, contextSize);
+                         window.setContextUsage(contextUsed(controller.messages()), contextSize);
                      });
     QObject::connect(&backend, &LocalBackend::modelLoadFailed, &window, [&window](const QString & path, const QString & message) {
         window.setBackendStatus(QObject::tr("Local engine"), QObject::tr("could not load %1").arg(QFileInfo(path).fileName()));

@@ -90,7 +90,8 @@ int main(int argc, char ** argv) {
     const QCommandLineOption theme(QStringLiteral("theme"), QStringLiteral("Colour theme for this run: light, dark or system."),
                                    QStringLiteral("theme"));
     const QCommandLineOption importJson(QStringLiteral("import"),
-                                        QStringLiteral("Import a conversation exported as JSON and open it."), QStringLiteral("file"));
+                                        QStringLiteral("Import a conversation exported as JSON and open it (may be repeated)."),
+                                        QStringLiteral("file"));
     // Developer options (tools/screenshot and the GUI tests use them); not for everyday use.
     QCommandLineOption devSend(QStringLiteral("dev-send"), QStringLiteral("Developer: send this message once the window is up."),
                                QStringLiteral("text"));
@@ -154,8 +155,8 @@ int main(int argc, char ** argv) {
     window.show();
 
     qint64 openId = settings.value(kLastConversationKey, 0).toLongLong();
-    if (parser.isSet(importJson)) {
-        auto imported = store.importJsonFile(parser.value(importJson));
+    for (const QString & file : parser.values(importJson)) { // the last one imported is opened
+        auto imported = store.importJsonFile(file);
         if (imported) {
             openId = imported.value();
         } else {
@@ -166,6 +167,7 @@ int main(int argc, char ** argv) {
         controller.openConversation(openId);
     }
     if (QFileInfo::exists(modelPath)) {
+        window.setBackendStatus(QObject::tr("Local engine"), QObject::tr("loading %1…").arg(QFileInfo(modelPath).fileName()));
         backend.loadModel(modelPath);
     }
     if (parser.isSet(devSend)) {
