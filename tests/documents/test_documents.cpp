@@ -383,6 +383,43 @@ private slots:
         QVERIFY(hits->first().citation().startsWith(QStringLiteral("three.pdf, p. 2, line")));
     }
 
+    // Acceptance 1: a 300-page PDF imports with its pages; a sentence known to be on page 217 is cited there.
+    void threeHundredPagePdf() {
+        QStringList pages;
+        for (int p = 1; p <= 300; ++p) {
+            // Short enough for makePdf's text box (longer text would be clipped, not wrapped onto a page).
+            QString text = QStringLiteral("Chapter %1. ").arg(p);
+            if (p == 217) {
+                text += QStringLiteral("The quartermaster hid the silver compass beneath the chapel floor. ");
+            }
+            for (int s = 0; s < 4; ++s) {
+                text += QStringLiteral("It was the best of times, it was the worst of times, sentence %1 of page %2. ").arg(s).arg(p);
+            }
+            pages.append(text);
+        }
+        const QString path = makePdf(QStringLiteral("long-book.pdf"), pages);
+        auto          store = openStore(QStringLiteral("long-pdf.sqlite3"));
+        QVERIFY(store);
+        QElapsedTimer timer;
+        timer.start();
+        auto imported = store->importFile(path);
+        if (!imported && imported.error().message.contains(QStringLiteral("no text"))) {
+            QSKIP("QPdfWriter drew no text (no fonts available)");
+        }
+        QVERIFY2(imported, imported ? "" : qPrintable(imported.error().message));
+        qInfo() << "300-page PDF:" << QFileInfo(path).size() / 1024 << "KiB," << imported->chunkCount << "chunks, imported in"
+                << timer.elapsed() << "ms";
+        QCOMPARE(store->document(imported->documentId)->pages, 300);
+        auto hits = store->search(QStringLiteral("quartermaster silver compass chapel"), 3);
+        QVERIFY(hits && !hits->isEmpty());
+        QCOMPARE(hits->first().page, 217);
+        QVERIFY(hits->first().text.contains(QStringLiteral("The quartermaster hid the silver compass")));
+        QVERIFY2(hits->first().citation().startsWith(QStringLiteral("long-book.pdf, p. 217, line")),
+                 qPrintable(hits->first().citation()));
+        auto chapter = store->search(QStringLiteral("Chapter 123."), 1);
+        QCOMPARE(chapter->first().page, 123);
+    }
+
     void encryptedPdfRefused() {
         // Ghostscript writes a password-protected PDF; poppler then reports the document as locked.
         const QString gs = QStandardPaths::findExecutable(QStringLiteral("gs"));
