@@ -98,6 +98,12 @@ void attend_avx2(const float * q, const float * k, const float * v, size_t kv_st
             sum += s[j];
         }
         const __m256 inv = _mm256_set1_ps(1.0f / sum);
+        for (j = 0; j + 8 <= n_keys; j += 8) { // normalized weights first, as the scalar twin does
+            _mm256_storeu_ps(s + j, _mm256_mul_ps(_mm256_loadu_ps(s + j), inv));
+        }
+        for (; j < n_keys; ++j) {
+            s[j] *= 1.0f / sum;
+        }
         // 3. weighted sum of V, up to 64 output dims held in registers across all keys
         float * og = out + static_cast<size_t>(g) * head_dim;
         for (int d0 = 0; d0 < head_dim; d0 += 64) {
@@ -116,7 +122,7 @@ void attend_avx2(const float * q, const float * k, const float * v, size_t kv_st
                 }
             }
             for (int r = 0; r < n_reg; ++r) {
-                _mm256_storeu_ps(og + d0 + 8 * r, _mm256_mul_ps(acc[r], inv));
+                _mm256_storeu_ps(og + d0 + 8 * r, acc[r]);
             }
         }
     }
