@@ -143,6 +143,47 @@ private slots:
         QVERIFY(!store.addUserMessage(9999, 0, QStringLiteral("x")));
     }
 
+    void deleteMessageMovesTheActiveBranch() {
+        auto db = openOrFail(freshPath());
+        QVERIFY(db);
+        ConversationStore store(*db);
+        const qint64      conv = store.createConversation(QStringLiteral("Delete")).value();
+        qint64            u1   = 0;
+        const qint64      a1   = exchange(store, conv, 0, QStringLiteral("Question"), QStringLiteral("first"), &u1);
+        const qint64      r1   = store.beginAssistantMessage(conv, u1, {}).value();
+        (void)store.appendToStreaming(r1, QStringLiteral("second"), {});
+        QVERIFY(store.finishAssistantMessage(r1, {}));
+        qint64 u2 = 0;
+        (void)exchange(store, conv, r1, QStringLiteral("Follow-up"), QStringLiteral("more"), &u2);
+        QCOMPARE(store.activeBranch(conv)->size(), 4);
+
+        // Deleting the active answer takes its follow-up along; the sibling's branch becomes active.
+        QVERIFY(store.deleteMessage(r1));
+        auto branch = store.activeBranch(conv).value();
+        QCOMPARE(branch.size(), 2);
+        QCOMPARE(branch.last().id, a1);
+        QVERIFY(!store.message(u2));
+        // Deleting the last answer leaves its question as the leaf; deleting that empties it.
+        QVERIFY(store.deleteMessage(a1));
+        QCOMPARE(store.activeBranch(conv)->last().id, u1);
+        QVERIFY(store.deleteMessage(u1));
+        QVERIFY(store.activeBranch(conv)->isEmpty());
+        QCOMPARE(db->integrityCheck().value(), QStringList{QStringLiteral("ok")});
+        QVERIFY(!store.deleteMessage(424242));
+    }
+
+    void modeIsRememberedPerConversation() {
+        auto db = openOrFail(freshPath());
+        QVERIFY(db);
+        ConversationStore store(*db);
+        const qint64      a = store.createConversation(QStringLiteral("A"), QStringLiteral("fast")).value();
+        const qint64      b = store.createConversation(QStringLiteral("B"), QStringLiteral("fast")).value();
+        QVERIFY(store.setMode(a, QStringLiteral("expert")));
+        QCOMPARE(store.conversation(a)->mode, QStringLiteral("expert"));
+        QCOMPARE(store.conversation(b)->mode, QStringLiteral("fast"));
+        QVERIFY(!store.setMode(9999, QStringLiteral("auto")));
+    }
+
     void branches() {
         auto db = openOrFail(freshPath());
         QVERIFY(db);

@@ -21,6 +21,7 @@
 #include "MainWindow.h"
 #include "ScriptedBackend.h"
 #include "Toast.h"
+#include "backends/LocalBackend.h"
 #include "chat/ChatController.h"
 #include "storage/ConversationStore.h"
 #include "storage/Database.h"
@@ -339,6 +340,15 @@ private slots:
         QVERIFY(app.waitIdle());
         QCOMPARE(app.controller->messages().first().content, big.trimmed());
         QCOMPARE(app.backend->requests.last().messages.first().content, big.trimmed());
+    }
+
+    void aDeletedModelFileIsExplained() {
+        AppRun app(freshDb());
+        v4app::LocalBackend local; // only its wiring is exercised: nothing is loaded
+        v4app::wireLocalBackend(*app.window, *app.controller, local);
+        app.type(QStringLiteral("hello")); // the controller names /models/scripted.gguf, which does not exist
+        QVERIFY2(app.window->toast()->message().contains(QStringLiteral("is gone")), qPrintable(app.window->toast()->message()));
+        QVERIFY(app.waitIdle());
     }
 
     void interruptedAnswerIsMarkedOnLoad() {
