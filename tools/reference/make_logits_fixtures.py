@@ -7,7 +7,11 @@ the top-1 token id, the log-sum-exp of the logits, and the 32 largest log-probab
 values). The token ids themselves are stored too, so the C++ test does not depend on a tokenizer.
 
 Usage:
-    tools/reference/make_logits_fixtures.py [--model PATH] [--out tests/fixtures/logits/NAME.bin]
+    tools/reference/make_logits_fixtures.py [--model PATH] [--out tests/fixtures/logits/NAME.bin] [--max-tokens N]
+
+SmolLM2 (tests/model/test_smollm2_logits.cpp):
+    tools/reference/make_logits_fixtures.py --model SmolLM2-135M-Instruct.Q4_1.gguf --max-tokens 512 \
+        --out tests/fixtures/arch/smollm2-135m-instruct-q4_1.logits.bin
 
 File format (little endian), read by tests/model/logits_fixture.h:
     char     magic[4] = "V4LG"
@@ -91,6 +95,7 @@ def main():
     ap.add_argument("--out", default=default_out)
     ap.add_argument("--top-k", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--max-tokens", type=int, default=0, help="keep only the first N tokens of the text (0: all)")
     args = ap.parse_args()
 
     import transformers
@@ -104,6 +109,8 @@ def main():
     print(model.config, file=sys.stderr)
 
     ids = tokenizer(TEXT, add_special_tokens=True)["input_ids"]
+    if args.max_tokens:
+        ids = ids[:args.max_tokens]
     print(f"{len(ids)} tokens, first {ids[:8]}", file=sys.stderr)
     with torch.no_grad():
         out = model(torch.tensor([ids], dtype=torch.long), use_cache=False)
@@ -132,6 +139,7 @@ def main():
         "top_k": args.top_k,
         "vocab_size": vocab,
         "text": TEXT,
+        "max_tokens": args.max_tokens or None,
     }
     with open(os.path.splitext(args.out)[0] + ".json", "w") as f:
         json.dump(meta, f, indent=2)
