@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
+#include <QIcon>
 #include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
@@ -110,6 +111,14 @@ SetupWizard::SetupWizard(const QString & defaultModelPath, QWidget * parent)
     setPage(FilePage, buildFilePage());
     setPage(RemotePage, buildRemotePage());
     setStartId(WelcomePage);
+    refreshDefaultModelState();
+    setPixmap(QWizard::LogoPixmap, QIcon(QStringLiteral(":/icons/io.github.v4chat.V4Chat.svg")).pixmap(56, 56));
+    // Bigger page titles than QWizard's default (it offers no style hook for them).
+    setTitleFormat(Qt::RichText);
+    for (int id : pageIds()) {
+        QWizardPage * p = page(id);
+        p->setTitle(QStringLiteral("<span style=\"font-size:19px; font-weight:600\">%1</span>").arg(p->title().toHtmlEscaped()));
+    }
 }
 
 SetupWizard::~SetupWizard() = default; // a running download is cancelled with its object (a child)
@@ -170,6 +179,7 @@ QWizardPage * SetupWizard::buildDefaultModelPage() {
     m_progress->hide();
     row->addWidget(m_download);
     row->addWidget(m_progress, 1);
+    row->addStretch(); // keeps the button compact while no progress shows
     layout->addLayout(row);
     m_downloadStatus = hint(QString(), page);
     m_downloadStatus->setAccessibleName(tr("Download status"));
@@ -316,7 +326,7 @@ void SetupWizard::checkModelFile() {
         m_fileOk = m.ok;
         m_fileStatus->setText(m.ok ? tr("✓ %1: %2, %3 parameters, %4, context %L5").arg(m.name, m.architecture,
                                                                                         v4app::humanParameterCount(m.parameters),
-                                                                                        m.quantization.toUpper())
+                                                                                        m.quantization)
                                          .arg(m.contextLength)
                                    : tr("This file cannot be used: %1").arg(m.error));
         page->recheck();

@@ -5,6 +5,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QLocale>
+#include <QRegularExpression>
 
 #include <algorithm>
 
@@ -30,6 +31,15 @@ QString dominantType(const std::map<std::string, uint32_t> & types) {
     return best.empty() ? QStringLiteral("f32") : QString::fromStdString(best);
 }
 
+// The quantization a file's name announces ("...-Q4_K_M.gguf"); llama.cpp keeps some tensors in
+// other types (Q5_0 where a row is not a multiple of 256), so the name is what people know it by.
+QString quantizationFromName(const QString & path) {
+    static const QRegularExpression tag(QStringLiteral(R"((?:^|[-_.])((?:I?Q\d(?:_K)?(?:_[0-9A-Z]+)?)|BF16|F16|F32|MXFP4)(?:[-_.]|$))"),
+                                        QRegularExpression::CaseInsensitiveOption);
+    const QRegularExpressionMatch m = tag.match(QFileInfo(path).completeBaseName());
+    return m.hasMatch() ? m.captured(1).toUpper() : QString();
+}
+
 } // namespace
 
 ModelMetadata readModelMetadata(const QString & path) {
@@ -48,7 +58,10 @@ ModelMetadata readModelMetadata(const QString & path) {
         m.name = QString::fromStdString(mi.name);
         m.architecture = QString::fromStdString(mi.architecture);
         m.parameters = mi.n_params;
-        m.quantization = dominantType(mi.tensor_types);
+        const QString dominant = dominantType(mi.tensor_types).toUpper();
+        const QString named = quantizationFromName(path);
+        m.quantization = named.isEmpty() || named == dominant ? dominant
+                                                              : QObject::tr("%1 (most tensors %2)").arg(named, dominant);
         m.contextLength = mi.n_ctx_train;
         const v4::tokenizer tok = v4::tokenizer::open(native);
         m.chatTemplate = QString::fromStdString(tok.chat_template());

@@ -16,7 +16,7 @@ struct ModelMetadata {
     QString name;            // general.name, or the file name
     QString architecture;    // "llama", "gemma3", ...
     quint64 parameters = 0;
-    QString quantization;    // the most common tensor type of the weights, e.g. "q4_K"
+    QString quantization;    // "Q4_K_M (most tensors Q5_0)": the name's tag and the most common weight type
     quint32 contextLength = 0;
     quint64 fileSize = 0;
     QString chatTemplate;    // the file's own template; empty when it has none

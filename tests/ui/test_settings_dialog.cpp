@@ -70,6 +70,7 @@ private slots:
     void modelManagerAddsShowsAndRemoves();
     void themePreviewsLiveAndCancelRestores();
     void escapeCancels();
+    void screenshots(); // only with V4_SCREENSHOT_DIR set (tools/screenshot-dialogs)
 
 private:
     QTemporaryDir m_dir;
@@ -245,7 +246,8 @@ void TestSettingsDialog::modelManagerAddsShowsAndRemoves() {
         QVERIFY(page->addFile(model));
         QTRY_VERIFY_WITH_TIMEOUT(page->metadataField(QStringLiteral("Architecture"))->text() == QStringLiteral("gemma3"), 20'000);
         QCOMPARE(page->metadataField(QStringLiteral("Parameters"))->text(), QStringLiteral("268 M"));
-        QVERIFY(page->metadataField(QStringLiteral("Quantization"))->text().startsWith(QStringLiteral("Q")));
+        QVERIFY2(page->metadataField(QStringLiteral("Quantization"))->text().startsWith(QStringLiteral("Q4_K_M")),
+                 qPrintable(page->metadataField(QStringLiteral("Quantization"))->text()));
         QVERIFY(page->metadataField(QStringLiteral("Context"))->text().contains(QStringLiteral("32,768")));
     } else {
         qWarning("default model absent: metadata of a real file not checked");
@@ -291,6 +293,44 @@ void TestSettingsDialog::escapeCancels() {
     QTest::keyClick(m_dialog.get(), Qt::Key_Escape);
     QVERIFY(!m_dialog->isVisible());
     QVERIFY(m_profiles->profile(ChatMode::Fast).sampling.temperature != 1.5);
+}
+
+void TestSettingsDialog::screenshots() {
+    const QString out = qEnvironmentVariable("V4_SCREENSHOT_DIR");
+    if (out.isEmpty()) QSKIP("set V4_SCREENSHOT_DIR to write docs/screenshots/settings*.png");
+    applyAppearance({ThemeChoice::Light, 14});
+    RemoteEndpoint deepseek{ProfileStore::newEndpointId(), QStringLiteral("DeepSeek"), QStringLiteral("deepseek"),
+                            QUrl(QStringLiteral("https://api.deepseek.com")), QStringLiteral("deepseek-chat"), false};
+    m_profiles->setEndpoints({deepseek});
+    m_keys->store(deepseek.id, QStringLiteral("sk-not-shown"), nullptr);
+    m_dialog.reset(new SettingsDialog(*m_profiles, *m_keys, m_settings));
+    m_dialog->resize(920, 700);
+    m_dialog->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_dialog.get()));
+    const auto save = [&](const QString & name) {
+        QTest::qWait(150);
+        QVERIFY(m_dialog->grab().save(out + QLatin1Char('/') + name));
+    };
+    m_dialog->showPage(SettingsDialog::Page::Modes);
+    m_dialog->modesPage()->tabs()->setCurrentIndex(1);
+    save(QStringLiteral("settings.png"));
+    m_dialog->modesPage()->tabs()->setCurrentIndex(2);
+    m_dialog->modesPage()->autoTryBox()->setText(QStringLiteral("Prove that the algorithm below terminates:\n```\nwhile (n > 1) n = n / 2;\n```"));
+    save(QStringLiteral("settings-auto.png"));
+    m_dialog->showPage(SettingsDialog::Page::Backends);
+    save(QStringLiteral("settings-backends.png"));
+    m_dialog->showPage(SettingsDialog::Page::Models);
+    if (QFileInfo::exists(v4test::defaultModelPath())) {
+        m_dialog->modelsPage()->addFile(v4test::defaultModelPath());
+        QTRY_VERIFY_WITH_TIMEOUT(m_dialog->modelsPage()->metadataField(QStringLiteral("Architecture"))->text() == QStringLiteral("gemma3"), 20'000);
+    }
+    save(QStringLiteral("settings-models.png"));
+    m_dialog->showPage(SettingsDialog::Page::Modes);
+    m_dialog->appearancePage()->choose(ThemeChoice::Dark); // the live preview
+    m_dialog->modesPage()->tabs()->setCurrentIndex(0);
+    save(QStringLiteral("settings-dark.png"));
+    m_dialog->reject();
+    applyAppearance({ThemeChoice::Light, 14});
 }
 
 QTEST_MAIN(TestSettingsDialog)

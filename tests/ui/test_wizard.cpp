@@ -16,6 +16,7 @@
 #include <QComboBox>
 
 #include "SetupWizard.h"
+#include "Theme.h"
 #include "modes/EndpointKeys.h"
 #include "modes/ProfileStore.h"
 #include "settings/EndpointForm.h"
@@ -57,6 +58,7 @@ private slots:
     void ggufFileIsChecked();
     void remoteEndpointIsTestedAndStored();
     void defaultChoiceIsStored();
+    void screenshots(); // only with V4_SCREENSHOT_DIR set (tools/screenshot-dialogs)
 
 private:
     void goToPage(SetupWizard & wizard, SetupChoice::Kind kind) {
@@ -210,6 +212,27 @@ void TestWizard::defaultChoiceIsStored() {
     QVERIFY(profiles.profile(ChatMode::Fast).isLocal());
     QVERIFY(profiles.localSettings().defaultModel.isEmpty()); // follows the built-in model
     QVERIFY(QSettings(profiles.settingsPath(), QSettings::IniFormat).value(QStringLiteral("setup/completed")).toBool());
+}
+
+void TestWizard::screenshots() {
+    const QString out = qEnvironmentVariable("V4_SCREENSHOT_DIR");
+    if (out.isEmpty()) QSKIP("set V4_SCREENSHOT_DIR to write docs/screenshots/setup-wizard*.png");
+    v4ui::applyAppearance({v4ui::ThemeChoice::Light, 14});
+    SetupWizard wizard(m_target);
+    wizard.resize(720, 540);
+    wizard.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&wizard));
+    wizard.next();
+    QTest::qWait(150);
+    QVERIFY(wizard.grab().save(out + QStringLiteral("/setup-wizard.png")));
+    wizard.next(); // the default model page, not downloaded yet
+    QTest::qWait(150);
+    QVERIFY(wizard.grab().save(out + QStringLiteral("/setup-wizard-download.png")));
+    wizard.back();
+    wizard.kindButton(SetupChoice::Kind::RemoteEndpoint)->click();
+    wizard.next();
+    QTest::qWait(150);
+    QVERIFY(wizard.grab().save(out + QStringLiteral("/setup-wizard-server.png")));
 }
 
 QTEST_MAIN(TestWizard)

@@ -59,6 +59,7 @@ AppearancePage::AppearancePage(QString settingsPath, QWidget * parent)
     m_fontSize = new QSpinBox(textGroup);
     m_fontSize->setRange(Appearance::kMinFontPx, Appearance::kMaxFontPx);
     m_fontSize->setSuffix(tr(" px"));
+    m_fontSize->setMaximumWidth(120);
     addFormRow(form, tr("Font size"), m_fontSize);
     layout->addWidget(textGroup);
     layout->addStretch();

@@ -35,7 +35,7 @@ QWidget * BackendsPage::buildLocalGroup() {
     const int cores = QThread::idealThreadCount();
     m_threads = new QSpinBox(group);
     m_threads->setRange(0, std::max(1, cores * 2));
-    m_threads->setSpecialValueText(tr("Automatic (%n core(s))", nullptr, cores));
+    m_threads->setSpecialValueText(tr("Automatic (all %1 cores)").arg(cores));
     addFormRow(form, tr("Threads"), m_threads);
 
     const v4::compute_device_report device = v4::probe_compute_devices();
@@ -89,7 +89,7 @@ QWidget * BackendsPage::buildServersGroup() {
 
     auto * right = new QVBoxLayout;
     m_form = new EndpointForm(group);
-    m_form->setKeyStorageNote(tr("Keys are stored: %1").arg(m_keys.description()));
+    m_form->setKeyStorageNote(tr("API keys: %1").arg(m_keys.description()));
     m_emptyHint = new QLabel(tr("No servers yet. Add one to use DeepSeek, vLLM, SGLang, a llama.cpp server or OpenAI "
                                 "for any mode."),
                              group);

@@ -31,7 +31,9 @@ ModelsPage::ModelsPage(v4app::ProfileStore & profiles, QWidget * parent) : Setti
     auto * left = new QVBoxLayout;
     m_list = new QListWidget(this);
     m_list->setAccessibleName(tr("Model files"));
-    m_list->setMinimumWidth(230);
+    m_list->setMinimumWidth(250);
+    m_list->setTextElideMode(Qt::ElideMiddle);
+    m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     left->addWidget(m_list, 1);
     auto * buttons = new QHBoxLayout;
     auto * add = new QPushButton(tr("Add file…"), this);
@@ -49,7 +51,7 @@ ModelsPage::ModelsPage(v4app::ProfileStore & profiles, QWidget * parent) : Setti
     buttons2->addWidget(m_makeDefault);
     buttons2->addWidget(m_remove);
     left->addLayout(buttons2);
-    row->addLayout(left, 2);
+    row->addLayout(left, 1);
 
     auto * right = new QVBoxLayout;
     m_title = new QLabel(this);
@@ -71,8 +73,10 @@ ModelsPage::ModelsPage(v4app::ProfileStore & profiles, QWidget * parent) : Setti
     m_template->setObjectName(QStringLiteral("Monospace"));
     m_template->setAccessibleName(tr("Chat template text"));
     m_template->setPlaceholderText(tr("No chat template in this file"));
-    right->addWidget(m_template, 1);
-    row->addLayout(right, 3);
+    m_template->setMaximumHeight(170);
+    right->addWidget(m_template);
+    right->addStretch();
+    row->addLayout(right, 1);
     layout->addLayout(row, 1);
 
     m_message = new QLabel(this);
@@ -130,8 +134,8 @@ void ModelsPage::rebuildList(const QString & select) {
     m_list->clear();
     for (const QString & path : entries) {
         QString text = QFileInfo(path).fileName();
-        if (path == effectiveDefault) text += tr("  · default");
-        if (!QFileInfo::exists(path)) text += tr("  · missing");
+        if (path == effectiveDefault) text += tr(" (default)");
+        if (!QFileInfo::exists(path)) text += tr(" (missing)");
         auto * item = new QListWidgetItem(text, m_list);
         item->setData(Qt::UserRole, path);
         item->setToolTip(path);
@@ -184,7 +188,7 @@ void ModelsPage::showMetadata(const v4app::ModelMetadata & m) {
     m_title->setText(m.name.isEmpty() ? QFileInfo(m.path).fileName() : m.name);
     m_fields.value(QStringLiteral("Architecture"))->setText(m.architecture);
     m_fields.value(QStringLiteral("Parameters"))->setText(v4app::humanParameterCount(m.parameters));
-    m_fields.value(QStringLiteral("Quantization"))->setText(m.quantization.toUpper());
+    m_fields.value(QStringLiteral("Quantization"))->setText(m.quantization);
     m_fields.value(QStringLiteral("Context"))->setText(tr("%L1 tokens").arg(m.contextLength));
     m_fields.value(QStringLiteral("File size"))->setText(v4app::humanFileSize(m.fileSize));
     m_fields.value(QStringLiteral("Chat template"))->setText(m.templateNote);

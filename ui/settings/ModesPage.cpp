@@ -4,6 +4,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
+#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLineEdit>
@@ -33,50 +34,55 @@ QDoubleSpinBox * makeDouble(QWidget * parent, double lo, double hi, double step,
 ProfileEditor::ProfileEditor(v4app::ChatMode mode, v4app::ProfileStore & profiles, QWidget * parent)
     : QWidget(parent), m_mode(mode), m_profiles(profiles) {
     auto * layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 12, 4, 4);
+    layout->setContentsMargins(14, 14, 14, 10);
     layout->setSpacing(10);
 
-    auto * top = new QFormLayout;
-    top->setLabelAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    top->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    // One grid, so every label lines up: backend and model span the row, sampling in two columns.
+    auto * grid = new QGridLayout;
+    grid->setHorizontalSpacing(12);
+    grid->setVerticalSpacing(10);
+    grid->setColumnStretch(1, 1);
+    grid->setColumnStretch(3, 1);
+    grid->setColumnMinimumWidth(2, 130);
+    int row = 0;
+    const auto label = [&](const QString & text, QWidget * field, int r, int c, int span = 1) {
+        auto * l = new QLabel(text, this);
+        l->setBuddy(field);
+        l->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        field->setAccessibleName(text);
+        grid->addWidget(l, r, c);
+        grid->addWidget(field, r, c + 1, 1, span);
+    };
     m_backend = new QComboBox(this);
-    addFormRow(top, tr("Backend"), m_backend);
+    label(tr("Backend"), m_backend, row++, 0, 3);
     m_model = new QComboBox(this);
-    addFormRow(top, tr("Model"), m_model);
+    label(tr("Model"), m_model, row++, 0, 3);
     m_thinking = new QCheckBox(tr("Think before answering (shows its reasoning)"), this);
     m_thinking->setAccessibleName(tr("Thinking"));
-    top->addRow(QString(), m_thinking);
-    layout->addLayout(top);
+    grid->addWidget(m_thinking, row++, 1, 1, 3);
 
-    auto * columns = new QHBoxLayout;
-    columns->setSpacing(24);
-    auto * sampling = new QFormLayout;
-    sampling->setLabelAlignment(Qt::AlignRight | Qt::AlignVCenter);
     m_temperature = makeDouble(this, 0, 2, 0.05);
-    addFormRow(sampling, tr("Temperature"), m_temperature);
+    label(tr("Temperature"), m_temperature, row, 0);
+    m_minP = makeDouble(this, 0, 0.99, 0.01);
+    label(tr("Min-p"), m_minP, row++, 2);
     m_topP = makeDouble(this, 0.01, 1, 0.01);
-    addFormRow(sampling, tr("Top-p"), m_topP);
+    label(tr("Top-p"), m_topP, row, 0);
+    m_repeat = makeDouble(this, 0.5, 2, 0.05);
+    label(tr("Repeat penalty"), m_repeat, row++, 2);
     m_topK = new QSpinBox(this);
     m_topK->setRange(0, 1000);
     m_topK->setSpecialValueText(tr("Off"));
-    addFormRow(sampling, tr("Top-k"), m_topK);
-    auto * budgets = new QFormLayout;
-    budgets->setLabelAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    m_minP = makeDouble(this, 0, 0.99, 0.01);
-    addFormRow(budgets, tr("Min-p"), m_minP);
-    m_repeat = makeDouble(this, 0.5, 2, 0.05);
-    addFormRow(budgets, tr("Repeat penalty"), m_repeat);
+    label(tr("Top-k"), m_topK, row, 0);
     m_maxTokens = new QSpinBox(this);
     m_maxTokens->setRange(16, 131'072);
     m_maxTokens->setSingleStep(256);
-    addFormRow(budgets, tr("Max answer tokens"), m_maxTokens);
+    label(tr("Max answer tokens"), m_maxTokens, row++, 2);
     m_budget = new QSpinBox(this);
     m_budget->setRange(0, 131'072);
     m_budget->setSingleStep(512);
-    addFormRow(sampling, tr("Thinking budget"), m_budget);
-    columns->addLayout(sampling, 1);
-    columns->addLayout(budgets, 1);
-    layout->addLayout(columns);
+    m_budget->setSuffix(tr(" tokens"));
+    label(tr("Thinking budget"), m_budget, row++, 2);
+    layout->addLayout(grid);
 
     auto * systemLabel = new QLabel(tr("System prompt"), this);
     m_system = new QPlainTextEdit(this);
@@ -253,7 +259,7 @@ ModesPage::ModesPage(v4app::ProfileStore & profiles, QWidget * parent) : Setting
 QWidget * ModesPage::buildAutoTab() {
     auto * tab = new QWidget(m_tabs);
     auto * layout = new QVBoxLayout(tab);
-    layout->setContentsMargins(4, 12, 4, 4);
+    layout->setContentsMargins(14, 14, 14, 10);
     layout->setSpacing(10);
     auto * text = new QLabel(tr("Auto looks at each message (length, code, maths, words such as \"prove\", \"compare\", "
                                 "\"step by step\", and the conversation so far) and answers it in Fast or Expert. "

@@ -6,6 +6,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QStackedWidget>
+#include <QStyle>
 #include <QVBoxLayout>
 
 #include "settings/AppearanceDataPages.h"
@@ -20,7 +21,7 @@ SettingsDialog::SettingsDialog(v4app::ProfileStore & profiles, v4app::EndpointKe
     : QDialog(parent) {
     setWindowTitle(tr("Settings"));
     setObjectName(QStringLiteral("SettingsDialog"));
-    resize(900, 640);
+    resize(920, 700);
     setMinimumSize(760, 560);
 
     m_backends = new BackendsPage(profiles, keys, this);
@@ -33,7 +34,7 @@ SettingsDialog::SettingsDialog(v4app::ProfileStore & profiles, v4app::EndpointKe
     m_nav = new QListWidget(this);
     m_nav->setObjectName(QStringLiteral("SettingsNav"));
     m_nav->setAccessibleName(tr("Settings pages"));
-    m_nav->setFixedWidth(170);
+    m_nav->setFixedWidth(190);
     m_stack = new QStackedWidget(this);
     for (SettingsPage * page : std::as_const(m_pages)) {
         m_nav->addItem(page->title());
@@ -59,6 +60,9 @@ SettingsDialog::SettingsDialog(v4app::ProfileStore & profiles, v4app::EndpointKe
     applyButton()->setAccessibleName(tr("Apply"));
     cancelButton()->setAccessibleName(tr("Cancel"));
     okButton()->setObjectName(QStringLiteral("PrimaryButton"));
+    okButton()->style()->unpolish(okButton()); // picked up the style before it had its name
+    okButton()->style()->polish(okButton());
+    okButton()->setMinimumWidth(90);
     applyButton()->setEnabled(false);
     connect(m_buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &SettingsDialog::reject);
