@@ -64,7 +64,11 @@ QString ChatView::thinkingHtml(qint64 id, const QString & thinking, bool expande
     QString html = QStringLiteral("<p style=\"margin-bottom:2px\"><a href=\"act:think:%1\" style=\"color:%2; text-decoration:none\">%3 %4</a></p>")
                        .arg(id)
                        .arg(s.muted, expanded ? QStringLiteral("▾") : QStringLiteral("▸"), label);
-    if (expanded) {
+    if (expanded && live) {
+        // A plain paragraph while it streams: its block is the document's last, so each new piece
+        // is appended to it with insertText() instead of re-rendering the whole thinking.
+        html += QStringLiteral("<p style=\"color:%1\"><i>%2</i></p>").arg(s.muted, plainHtml(thinking));
+    } else if (expanded) {
         html += QStringLiteral("<table width=\"100%\" cellpadding=\"0\" cellspacing=\"0\"><tr><td width=\"3\" style=\"background-color:%1\"></td>"
                                "<td style=\"padding-left:10px; color:%2\"><i>%3</i></td></tr></table>")
                     .arg(s.border, s.muted, plainHtml(thinking));
@@ -199,7 +203,7 @@ void ChatView::appendThinking(const QString & text) {
         }
         QTextCursor cursor(document());
         cursor.movePosition(QTextCursor::End);
-        cursor.insertText(text); // into the italic thinking cell, which is the last block
+        cursor.insertText(text); // into the italic thinking paragraph, the last block (its format carries on)
     });
 }
 

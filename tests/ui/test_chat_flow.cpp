@@ -11,6 +11,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBlock>
 #include <QToolButton>
 
 #include <memory>
@@ -209,6 +210,14 @@ private slots:
         QVERIFY(app.backend->requests.last().thinking);
         QVERIFY(QTest::qWaitFor([&] { return app.view()->toPlainText().contains(QStringLiteral("Let me")); }, 3000));
         QVERIFY(app.view()->toPlainText().contains(QStringLiteral("Thinking…")));
+        QVERIFY(QTest::qWaitFor([&] { return app.view()->toPlainText().endsWith(QStringLiteral("Let me think.")) ||
+                                             !app.view()->streamedAnswer().isEmpty(); }, 3000));
+        if (app.view()->streamedAnswer().isEmpty()) {
+            // The streamed thinking sits in one block under the "Thinking…" line.
+            const QTextBlock last = app.view()->document()->lastBlock();
+            QCOMPARE(last.text(), QStringLiteral("Let me think."));
+            QVERIFY(last.previous().text().contains(QStringLiteral("Thinking…")));
+        }
         QVERIFY(app.waitIdle());
         const auto answer = app.controller->messages().last();
         QCOMPARE(answer.thinking, QStringLiteral("Let me think."));
