@@ -242,6 +242,8 @@ int quantizeCommand(const QStringList & args) {
         saveCache(m, cache);
         std::printf("measured %zu tensors on %d calibration tokens in %.1f s (%d threads); saved %s\n", m.tensors.size(),
                     m.n_tokens, m.seconds, threads, cache.c_str());
+    } else if (parser.isSet("rule") && !QFile::exists(QString::fromStdString(cache))) {
+        m = v4::describe_tensors(path); // a fixed rule needs no measurement (no importance matrix then)
     } else {
         m = loadCache(cache, model->info().fingerprint);
     }

@@ -60,6 +60,10 @@ struct measure_params {
 quantize_measurement measure_sensitivity(const std::string & model_path, const std::string & calibration_text,
                                          const measure_params & params);
 
+// The plannable tensors of a file and their candidates' sizes, with no error estimates (all 0) and
+// no model run: enough for the fixed rules (plan_q4_k_m_rule, plan_uniform).
+quantize_measurement describe_tensors(const std::string & model_path);
+
 struct quantize_plan {
     std::map<std::string, std::string> type_of; // tensor -> type name
     uint64_t tensor_bytes = 0;                  // all tensors, fixed ones included

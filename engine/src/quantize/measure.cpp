@@ -86,6 +86,31 @@ bool is_planned(const gguf::tensor_info & t) {
 
 } // namespace
 
+quantize_measurement describe_tensors(const std::string & model_path) {
+    const gguf::file     f = gguf::file::open(model_path);
+    quantize_measurement out;
+    out.model_path = model_path;
+    for (const gguf::tensor_info & t : f.tensors()) {
+        if (!is_planned(t)) {
+            out.fixed_bytes += t.n_bytes;
+            continue;
+        }
+        tensor_sensitivity s;
+        s.name        = t.name;
+        s.n_in        = t.shape[0];
+        s.n_elements  = t.shape[0] * quant::tensor_rows(t);
+        s.source_type = traits(t.type).name;
+        for (dtype c : quant::candidate_types(s.n_in)) {
+            s.types.emplace_back(traits(c).name);
+            s.bytes.push_back(*row_bytes(c, s.n_in) * static_cast<size_t>(quant::tensor_rows(t)));
+            s.proxy.push_back(0.0);
+            s.kl.push_back(0.0);
+        }
+        out.tensors.push_back(std::move(s));
+    }
+    return out;
+}
+
 quantize_measurement measure_sensitivity(const std::string & model_path, const std::string & calibration_text,
                                          const measure_params & params) {
     const auto t0    = std::chrono::steady_clock::now();
