@@ -1,6 +1,7 @@
 #include "documents/DocumentContext.h"
 
 #include <QLocale>
+#include <QRegularExpression>
 #include <QSet>
 
 namespace v4app::documents {
@@ -132,6 +133,55 @@ Expected<ContextReport> DocumentContext::build(qint64 conversationId, const QStr
     report.usedTokens  = fitted->usedTokens;
     report.promptBlock = promptBlockFor(report.included);
     return report;
+}
+
+QString citationUrl(qint64 chunkId) {
+    return QStringLiteral("v4cite:%1").arg(chunkId);
+}
+
+std::optional<qint64> citedChunkId(const QUrl & url) {
+    if (url.scheme() != u"v4cite") {
+        return std::nullopt;
+    }
+    bool         ok = false;
+    const qint64 id = url.path().toLongLong(&ok);
+    return ok && id > 0 ? std::optional<qint64>(id) : std::nullopt;
+}
+
+QString withCitationLinks(const QString & answer, const ContextReport & report) {
+    if (report.included.isEmpty()) {
+        return answer;
+    }
+    static const QRegularExpression kMarker(QStringLiteral("\\[(\\d{1,4})\\](?!\\()"));
+    QString     out;
+    QList<int>  cited;
+    qsizetype   last = 0;
+    auto        it   = kMarker.globalMatch(answer);
+    while (it.hasNext()) {
+        const auto m = it.next();
+        const int  n = m.captured(1).toInt();
+        if (n < 1 || n > report.included.size()) {
+            continue;
+        }
+        out += answer.mid(last, m.capturedStart() - last);
+        out += QStringLiteral("[[%1]](%2)").arg(n).arg(citationUrl(report.included[n - 1].chunkId));
+        last = m.capturedEnd();
+        if (!cited.contains(n)) {
+            cited.append(n);
+        }
+    }
+    out += answer.mid(last);
+    if (cited.isEmpty()) {
+        for (int n = 1; n <= std::min<int>(3, int(report.included.size())); ++n) {
+            cited.append(n);
+        }
+    }
+    QStringList sources;
+    for (int n : cited) {
+        const ChunkHit & c = report.included[n - 1];
+        sources.append(QStringLiteral("[[%1] %2](%3)").arg(n).arg(c.citation(), citationUrl(c.chunkId)));
+    }
+    return out + QStringLiteral("\n\nSources: ") + sources.join(QStringLiteral(" · "));
 }
 
 } // namespace v4app::documents

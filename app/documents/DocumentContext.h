@@ -16,6 +16,9 @@
 #include "documents/DocumentStore.h"
 
 #include <QStringList>
+#include <QUrl>
+
+#include <optional>
 
 namespace v4app::documents {
 
@@ -49,5 +52,13 @@ private:
     DocumentStore &      m_store;
     const TokenCounter & m_counter;
 };
+
+// Citation links in answers: v4cite:<chunk id>.
+QString               citationUrl(qint64 chunkId);
+std::optional<qint64> citedChunkId(const QUrl & url);
+// The answer (Markdown) with each [n] that names an included passage turned into a link to it, and
+// a "Sources" line naming the passages cited (or, when the answer cites none, the best three that
+// were given to the model: retrieval decided them).
+QString withCitationLinks(const QString & answer, const ContextReport & report);
 
 } // namespace v4app::documents
