@@ -203,6 +203,13 @@ void MainWindow::buildStatusBar() {
     statusBar()->addPermanentWidget(m_contextLabel);
     statusBar()->addPermanentWidget(m_contextMeter);
     statusBar()->addPermanentWidget(m_speedLabel);
+    auto * settingsButton = new QToolButton(this);
+    settingsButton->setText(tr("Settings"));
+    settingsButton->setObjectName(QStringLiteral("StatusSettings"));
+    settingsButton->setAccessibleName(tr("Settings"));
+    settingsButton->setToolTip(tr("Settings (Ctrl+,)"));
+    connect(settingsButton, &QToolButton::clicked, this, &MainWindow::settingsRequested);
+    statusBar()->addPermanentWidget(settingsButton);
     statusBar()->setSizeGripEnabled(false);
 }
 
@@ -217,8 +224,12 @@ void MainWindow::buildShortcuts() {
             cancelEditing();
         }
     });
-    auto * search = new QShortcut(QKeySequence::Find, this);
-    connect(search, &QShortcut::activated, m_sidebar, &ConversationSidebar::focusSearch);
+    for (const QKeySequence & keys : {QKeySequence(QKeySequence::Find), QKeySequence(Qt::CTRL | Qt::Key_K)}) {
+        auto * search = new QShortcut(keys, this);
+        connect(search, &QShortcut::activated, m_sidebar, &ConversationSidebar::focusSearch);
+    }
+    auto * settings = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma), this);
+    connect(settings, &QShortcut::activated, this, &MainWindow::settingsRequested);
     auto * newChat = new QShortcut(QKeySequence::New, this);
     connect(newChat, &QShortcut::activated, this, &MainWindow::newChatRequested);
 }

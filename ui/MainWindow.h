@@ -73,6 +73,7 @@ signals:
     void newChatRequested();
     void modeChanged(v4ui::MainWindow::Mode mode);
     void setupRequested();
+    void settingsRequested(); // Ctrl+, or the Settings button
     void stopRequested();
 
 private:

@@ -2,6 +2,9 @@
 
 #include <QFileInfo>
 
+#include "modes/ProfileStore.h"
+#include "modes/Router.h"
+
 namespace v4app {
 
 QString chatModeName(ChatMode mode) {
@@ -23,21 +26,58 @@ std::optional<ChatMode> chatModeFromName(const QString & name) {
 }
 
 ChatController::ChatController(ChatBackend * backend, ConversationStore * store, QString model, QObject * parent)
-    : QObject(parent), m_backend(backend), m_store(store), m_model(std::move(model)) {
-    connect(m_backend, &ChatBackend::token, this, [this](const QString & text) {
-        if (m_answerId != 0) {
+    : QObject(parent), m_backend(backend), m_store(store), m_model(std::move(model)), m_defaultBackend(backend) {
+    useBackend(backend);
+}
+
+// Listens to `backend` (once) and makes it the one whose output counts; pieces from any other
+// backend (a late one from before a switch) are ignored.
+void ChatController::useBackend(ChatBackend * backend) {
+    m_backend = backend;
+    if (m_connectedBackends.contains(backend)) {
+        return;
+    }
+    m_connectedBackends.push_back(backend);
+    connect(backend, &QObject::destroyed, this, [this, backend] { m_connectedBackends.removeAll(backend); });
+    connect(backend, &ChatBackend::token, this, [this, backend](const QString & text) {
+        if (m_answerId != 0 && backend == m_backend) {
             (void)m_store->appendToStreaming(m_answerId, text, {}); // a failed write is retried; storageError tells
             emit answerReceived(text);
         }
     });
-    connect(m_backend, &ChatBackend::thinking, this, [this](const QString & text) {
-        if (m_answerId != 0) {
+    connect(backend, &ChatBackend::thinking, this, [this, backend](const QString & text) {
+        if (m_answerId != 0 && backend == m_backend) {
             (void)m_store->appendToStreaming(m_answerId, {}, text);
             emit thinkingReceived(text);
         }
     });
-    connect(m_backend, &ChatBackend::finished, this, &ChatController::onFinished);
-    connect(m_backend, &ChatBackend::failed, this, &ChatController::onFailed);
+    connect(backend, &ChatBackend::finished, this, [this, backend](const GenerationStats & stats) {
+        if (backend == m_backend) onFinished(stats);
+    });
+    connect(backend, &ChatBackend::failed, this, [this, backend](const ChatError & error) {
+        if (backend == m_backend) onFailed(error);
+    });
+}
+
+void ChatController::overrideAutoChoice() {
+    if (m_autoAnswerId == 0) {
+        return;
+    }
+    if (m_answerId == m_autoAnswerId) {
+        m_overridePending = true; // regenerate once the stop has landed
+        stop();
+        return;
+    }
+    m_overridePending = true;
+    runPendingOverride();
+}
+
+void ChatController::runPendingOverride() {
+    if (!std::exchange(m_overridePending, false)) {
+        return;
+    }
+    const qint64 id = std::exchange(m_autoAnswerId, 0);
+    regenerate(id, m_autoChosen == ChatMode::Expert ? ChatMode::Fast : ChatMode::Expert);
 }
 
 bool ChatController::refuseWhileAnswering() {
@@ -200,21 +240,52 @@ void ChatController::startAnswer(qint64 parentId, ChatMode mode) {
             request.messages.push_back({m.role, m.content, m.thinking});
         }
     }
+    // Auto: the Router picks Fast or Expert for the message being answered.
+    ChatMode answerMode = mode;
+    QString  routeSummary;
+    if (mode == ChatMode::Auto && m_profiles && !m_messages.isEmpty()) {
+        ConversationContext context;
+        for (int i = 0; i + 1 < m_messages.size(); ++i) {
+            const StoredMessage & m = m_messages.at(i);
+            context.historyChars += m.content.size();
+            context.priorUserMessages += m.role == QLatin1String("user") ? 1 : 0;
+            if (m.role == QLatin1String("assistant")) {
+                context.lastMode = chatModeFromName(m.mode);
+            }
+        }
+        const RouteDecision decision = Router(m_profiles->autoThreshold()).route(m_messages.last().content, context);
+        answerMode = decision.mode;
+        routeSummary = decision.summary();
+    }
     request.model     = m_model;
-    request.thinking  = mode == ChatMode::Expert;
+    request.thinking  = answerMode == ChatMode::Expert;
     request.maxTokens = m_maxTokens;
-    request.sampling.temperature = mode == ChatMode::Expert ? 0.6 : 0.7;
+    request.sampling.temperature = answerMode == ChatMode::Expert ? 0.6 : 0.7;
+    useBackend(m_defaultBackend);
+    if (m_profiles && answerMode != ChatMode::Auto) {
+        const ModeProfile profile = m_profiles->profile(answerMode);
+        applyProfile(profile, request);
+        request.model = m_profiles->effectiveModel(profile);
+        if (m_chooseBackend) {
+            if (ChatBackend * chosen = m_chooseBackend(profile)) useBackend(chosen);
+        }
+    }
 
-    const QString modeName = chatModeName(mode);
-    const QString modelName = QFileInfo(m_model).fileName().isEmpty() ? m_model : QFileInfo(m_model).fileName();
+    const QString modeName = chatModeName(answerMode);
+    const QString modelName = QFileInfo(request.model).fileName().isEmpty() ? request.model : QFileInfo(request.model).fileName();
     auto answer = m_store->beginAssistantMessage(m_conversationId, parentId, {modelName, m_backend->name(), modeName});
     if (!answer) {
         emit problem(answer.error().message);
         return;
     }
-    (void)m_store->setMode(m_conversationId, modeName);
+    (void)m_store->setMode(m_conversationId, chatModeName(mode));
     m_answerId = answer.value();
     m_messages.append(m_store->message(m_answerId).value());
+    if (!routeSummary.isEmpty()) {
+        m_autoAnswerId = m_answerId;
+        m_autoChosen = answerMode;
+        emit autoRouted(m_answerId, routeSummary, answerMode);
+    }
     emit answerStarted(m_answerId, modeName);
     m_backend->start(request);
 }
@@ -231,6 +302,7 @@ void ChatController::onFinished(const GenerationStats & stats) {
     }
     reload();
     emit answerFinished(stats, formatStatsFooter(stats, mode));
+    runPendingOverride();
 }
 
 void ChatController::onFailed(const ChatError & error) {
@@ -242,6 +314,7 @@ void ChatController::onFailed(const ChatError & error) {
     (void)m_store->failAssistantMessage(id, error, true);
     reload();
     emit answerFailed(error.message, error.kind == ChatError::Kind::Cancelled);
+    runPendingOverride();
 }
 
 void ChatController::stop() {

@@ -15,12 +15,17 @@
 #include <QObject>
 #include <QVector>
 
+#include <functional>
+
 #include "backends/ChatBackend.h"
 #include "storage/ConversationStore.h"
 
 namespace v4app {
 
 enum class ChatMode { Fast, Expert, Auto };
+
+class ProfileStore;
+struct ModeProfile;
 
 QString                 chatModeName(ChatMode mode); // "fast", "expert", "auto"
 std::optional<ChatMode> chatModeFromName(const QString & name);
@@ -37,6 +42,16 @@ public:
     void    setModel(const QString & model) { m_model = model; }
     QString model() const { return m_model; }
     void    setMaxTokens(int maxTokens) { m_maxTokens = maxTokens; }
+
+    // Mode profiles (modes/ProfileStore): each answer uses its mode's model, sampling, thinking,
+    // budgets and system prompt, and Auto asks the Router which mode fits the message. Without
+    // profiles every mode uses model() with built-in defaults. `profiles` must outlive this.
+    void setProfiles(const ProfileStore * profiles) { m_profiles = profiles; }
+    // Which backend answers a profile (the local engine, or a remote endpoint's); null or no
+    // chooser: the backend given at construction.
+    void setBackendChooser(std::function<ChatBackend *(const ModeProfile &)> chooser) { m_chooseBackend = std::move(chooser); }
+    // Answers the last Auto-routed message again in the mode Auto did not pick (stopping it first).
+    void overrideAutoChoice();
 
     qint64 conversationId() const { return m_conversationId; } // 0: a new chat not saved yet
     void   openConversation(qint64 id);
@@ -63,6 +78,8 @@ signals:
     void answerFinished(const v4app::GenerationStats & stats, const QString & footer);
     void answerFailed(const QString & message, bool cancelled);
     void problem(const QString & message); // storage trouble and refused actions, for a notice
+    // Auto chose a mode for an answer: "Auto → Expert: contains code, asks for a proof".
+    void autoRouted(qint64 answerId, const QString & summary, v4app::ChatMode chosen);
     void messageNotSaved(const QString & text); // send()/editAndResend() could not store it: give it back
 
 private:
@@ -72,8 +89,12 @@ private:
     void onFinished(const GenerationStats & stats);
     void onFailed(const ChatError & error);
     bool refuseWhileAnswering();
+    void useBackend(ChatBackend * backend);
+    void runPendingOverride();
 
-    ChatBackend *          m_backend;
+    ChatBackend *          m_backend;            // the one answering now
+    ChatBackend *          m_defaultBackend;
+    QVector<ChatBackend *> m_connectedBackends;
     ConversationStore *    m_store;
     QString                m_model;
     int                    m_maxTokens = 2048;
@@ -81,6 +102,11 @@ private:
     QVector<StoredMessage> m_messages;
     qint64                 m_answerId = 0; // the answer being streamed
     GenerationStats        m_lastStats;
+    const ProfileStore *   m_profiles = nullptr;
+    std::function<ChatBackend *(const ModeProfile &)> m_chooseBackend;
+    qint64                 m_autoAnswerId = 0;        // the last answer Auto routed
+    ChatMode               m_autoChosen = ChatMode::Fast;
+    bool                   m_overridePending = false; // overrideAutoChoice() waits for the stop
 };
 
 // "gemma-3-270m · Expert · 41.2 tok/s · 12 prompt + 30 tokens · TTFT 85 ms"

@@ -19,10 +19,15 @@
 #include "chat/ChatController.h"
 #include "SelfTest.h"
 #include "SetupWizard.h"
+#include "Toast.h"
+#include "settings/SettingsDialog.h"
 #include "Theme.h"
 #include "core/AppInfo.h"
 #include "core/AppPaths.h"
 #include "core/Logging.h"
+#include "modes/BackendChooser.h"
+#include "modes/EndpointKeys.h"
+#include "modes/ProfileStore.h"
 #include "storage/ConversationStore.h"
 #include "v4/devices.h"
 #include "v4/version.h"
@@ -42,13 +47,6 @@ bool hasArg(int argc, char ** argv, const char * flag) {
 bool displayAvailable() {
     return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") ||
            !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
-}
-
-// --theme wins over the saved appearance/theme setting ("light", "dark", "system").
-v4ui::ThemeChoice themeChoice(const QString & name) {
-    if (name == QLatin1String("dark")) return v4ui::ThemeChoice::Dark;
-    if (name == QLatin1String("light")) return v4ui::ThemeChoice::Light;
-    return v4ui::ThemeChoice::System;
 }
 
 const QString kLastConversationKey = QStringLiteral("session/lastConversation");
@@ -112,8 +110,12 @@ int main(int argc, char ** argv) {
     spdlog::info("compute backend: {} ({}): {}", device.backend, device.description, device.reason);
 
     QSettings settings(v4app::AppPaths::settingsPath(), QSettings::IniFormat);
-    v4ui::applyTheme(app, themeChoice(parser.isSet(theme) ? parser.value(theme)
-                                                          : settings.value(QStringLiteral("appearance/theme")).toString()));
+    // Settings > Appearance; --theme wins for this run ("light", "dark", "system").
+    v4ui::Appearance appearance = v4ui::loadAppearance(v4app::AppPaths::settingsPath());
+    if (parser.isSet(theme)) {
+        appearance.theme = v4ui::themeChoiceFromName(parser.value(theme));
+    }
+    v4ui::applyAppearance(appearance);
 
     if (selfTest) {
         return v4app::runSelfTest(app);
@@ -134,11 +136,29 @@ int main(int argc, char ** argv) {
         spdlog::warn("{} answer(s) were cut off by the last exit and are marked interrupted", interrupted.value());
     }
 
-    const QString modelPath = settings.value(QStringLiteral("setup/modelPath"), v4app::AppPaths::defaultModelPath()).toString();
+    // Modes are profiles (Settings > Modes); the local engine's threads and context come from Settings > Backends.
+    v4app::ProfileStore profiles(v4app::AppPaths::settingsPath());
+    const std::unique_ptr<v4app::EndpointKeys> keys = v4app::makeSystemEndpointKeys();
+    const v4app::LocalEngineSettings local = profiles.localSettings();
+    const QString modelPath = profiles.defaultLocalModel();
 
     v4ui::MainWindow      window;
-    v4app::LocalBackend   backend;
+    v4app::LocalBackend   backend({local.contextSize, local.threads});
     v4app::ChatController controller(&backend, &store, modelPath);
+    v4app::BackendChooser backends(profiles, *keys, backend);
+    controller.setProfiles(&profiles);
+    controller.setBackendChooser([&backends](const v4app::ModeProfile & p) { return backends.backendFor(p); });
+    // "Auto → Expert: contains code" with a one-click switch to the other mode.
+    QObject::connect(&controller, &v4app::ChatController::autoRouted, &window,
+                     [&window, &controller](qint64, const QString & summary, v4app::ChatMode chosen) {
+                         const bool expert = chosen == v4app::ChatMode::Expert;
+                         window.toast()->show(summary, expert ? QObject::tr("Use Fast") : QObject::tr("Use Expert"),
+                                              [&controller] { controller.overrideAutoChoice(); });
+                     });
+    QObject::connect(&window, &v4ui::MainWindow::settingsRequested, &window, [&window, &profiles, &keys] {
+        v4ui::SettingsDialog dialog(profiles, *keys, v4app::AppPaths::settingsPath(), &window);
+        dialog.exec();
+    });
     v4app::wireChat(window, controller, store);
     v4app::wireLocalBackend(window, controller, backend);
     QObject::connect(&controller, &v4app::ChatController::conversationLoaded, &settings,
@@ -182,14 +202,11 @@ int main(int argc, char ** argv) {
     }
 
     const bool needsSetup = parser.isSet(setup) || !settings.value(QStringLiteral("setup/completed"), false).toBool();
-    auto runSetup = [&window, &settings, &controller, &backend] {
+    auto runSetup = [&window, &profiles, &keys, &controller, &backend] {
         v4ui::SetupWizard wizard(v4app::AppPaths::defaultModelPath(), &window);
         if (wizard.exec() == QDialog::Accepted) {
             const v4ui::SetupChoice choice = wizard.choice();
-            settings.setValue(QStringLiteral("setup/completed"), true);
-            settings.setValue(QStringLiteral("setup/kind"), static_cast<int>(choice.kind));
-            settings.setValue(QStringLiteral("setup/modelPath"), choice.modelPath);
-            settings.setValue(QStringLiteral("setup/endpointUrl"), choice.endpointUrl);
+            v4ui::writeSetupChoice(choice, profiles, *keys);
             if (choice.kind != v4ui::SetupChoice::Kind::RemoteEndpoint && QFileInfo::exists(choice.modelPath)) {
                 controller.setModel(choice.modelPath);
                 backend.loadModel(choice.modelPath);
