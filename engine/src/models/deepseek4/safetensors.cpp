@@ -1,4 +1,5 @@
 #include "models/deepseek4/safetensors.h"
+#include "models/deepseek4/quant_formats.h"
 
 #include <cstring>
 #include <fstream>
@@ -14,7 +15,8 @@ size_t dtype_size(const std::string & dtype) {
     if (dtype == "F64" || dtype == "I64" || dtype == "U64") return 8;
     if (dtype == "F32" || dtype == "I32" || dtype == "U32") return 4;
     if (dtype == "F16" || dtype == "BF16" || dtype == "I16" || dtype == "U16") return 2;
-    if (dtype == "I8" || dtype == "U8" || dtype == "BOOL" || dtype == "F8_E4M3" || dtype == "F8_E5M2") return 1;
+    if (dtype == "I8" || dtype == "U8" || dtype == "BOOL" || dtype == "F8_E4M3" || dtype == "F8_E5M2" ||
+        dtype == "F8_E8M0") return 1;
     return 0;
 }
 
@@ -143,8 +145,78 @@ void safetensors_file::check_shape(const std::string & name, const st_tensor & t
     }
 }
 
+// The scale tensor of a quantized weight: HF's "<name>_scale_inv", or the release's "<...>.scale".
+const st_tensor * safetensors_file::scale_of(const std::string & name, std::string & scale_name) const {
+    scale_name = name + "_scale_inv";
+    if (has(scale_name)) return &m_tensors.at(scale_name);
+    if (name.size() > 6 && name.compare(name.size() - 6, 6, "weight") == 0) {
+        scale_name = name.substr(0, name.size() - 6) + "scale";
+        if (has(scale_name)) return &m_tensors.at(scale_name);
+    }
+    return nullptr;
+}
+
+// A scale tensor as floats: F32 / BF16 / F16 multipliers, or UE8M0 exponent bytes.
+std::vector<float> safetensors_file::scales(const std::string & name, const std::vector<int64_t> & shape) const {
+    const st_tensor & t = info(name);
+    if (t.dtype != "F8_E8M0" && t.dtype != "U8") return f32(name, shape);
+    check_shape(name, t, shape);
+    const uint8_t * p = m_bytes.data() + m_data_start + t.offset;
+    std::vector<float> out(t.nbytes);
+    for (size_t i = 0; i < out.size(); i++) out[i] = e8m0_to_float(p[i]);
+    return out;
+}
+
+// FP8 E4M3 with 128 x 128 block scales; leading dims (stacked experts) each have their own blocks.
+std::vector<float> safetensors_file::f32_fp8(const std::string & name, const st_tensor & t,
+                                             const std::vector<int64_t> & shape) const {
+    check_shape(name, t, shape);
+    std::string scale_name;
+    if (t.shape.size() < 2 || !scale_of(name, scale_name)) {
+        throw Error(ErrorCode::format, m_path + ": FP8 tensor '" + name + "' has no 2-D shape and scale ('" + name +
+                                           "_scale_inv' or '.scale')");
+    }
+    constexpr int block = 128;
+    const int64_t rows = t.shape[t.shape.size() - 2], cols = t.shape.back();
+    std::vector<int64_t> scale_shape(t.shape.begin(), t.shape.end() - 2);
+    scale_shape.push_back((rows + block - 1) / block);
+    scale_shape.push_back((cols + block - 1) / block);
+    const std::vector<float> scale = scales(scale_name, scale_shape);
+    const int64_t batch = int64_t(t.nbytes) / (rows * cols), scale_per = scale_shape[scale_shape.size() - 2] * scale_shape.back();
+    std::vector<float> out(t.nbytes);
+    const uint8_t * p = m_bytes.data() + m_data_start + t.offset;
+    for (int64_t b = 0; b < batch; b++) {
+        dequant_fp8_blocks(p + b * rows * cols, rows, cols, scale.data() + b * scale_per, block, out.data() + b * rows * cols);
+    }
+    return out;
+}
+
+// FP4 E2M1 packed two per byte along the last dim, one UE8M0 scale per 32 values (MXFP4).
+std::vector<float> safetensors_file::f32_fp4(const std::string & name, const st_tensor & t, const std::string & scale_name,
+                                             const std::vector<int64_t> & shape) const {
+    if (shape.empty() || shape.back() % 32 != 0) {
+        throw Error(ErrorCode::format, m_path + ": FP4 tensor '" + name + "' needs a last dimension divisible by 32");
+    }
+    std::vector<int64_t> packed = shape, scale_shape = shape;
+    packed.back() /= 2;
+    scale_shape.back() /= 32;
+    check_shape(name, t, packed);
+    const st_tensor & s = info(scale_name);
+    if (s.dtype != "F8_E8M0" && s.dtype != "U8") {
+        throw Error(ErrorCode::format, m_path + ": FP4 scale '" + scale_name + "' is " + s.dtype + ", expected F8_E8M0");
+    }
+    check_shape(scale_name, s, scale_shape);
+    const int64_t cols = shape.back(), rows = int64_t(t.nbytes) * 2 / cols;
+    std::vector<float> out(size_t(rows * cols));
+    dequant_fp4(m_bytes.data() + m_data_start + t.offset, rows, cols, m_bytes.data() + m_data_start + s.offset, out.data());
+    return out;
+}
+
 std::vector<float> safetensors_file::f32(const std::string & name, const std::vector<int64_t> & shape) const {
     const st_tensor & t = info(name);
+    if (t.dtype == "F8_E4M3") return f32_fp8(name, t, shape);
+    std::string scale_name;
+    if ((t.dtype == "I8" || t.dtype == "U8") && scale_of(name, scale_name)) return f32_fp4(name, t, scale_name, shape);
     check_shape(name, t, shape);
     const uint8_t * p = m_bytes.data() + m_data_start + t.offset;
     std::vector<float> out;
@@ -165,7 +237,7 @@ std::vector<float> safetensors_file::f32(const std::string & name, const std::ve
         }
     } else {
         throw Error(ErrorCode::unsupported, m_path + ": tensor '" + name + "' has dtype " + t.dtype +
-                                                ", expected F32, F16 or BF16");
+                                                ", expected F32, F16, BF16, F8_E4M3 (+ scale) or packed FP4 (+ scale)");
     }
     return out;
 }
