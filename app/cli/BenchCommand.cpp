@@ -68,17 +68,20 @@ int benchCommand(const QStringList & args) {
          QStringLiteral("N"), QStringLiteral("0")},
         {{QStringLiteral("r"), QStringLiteral("repetitions")}, QStringLiteral("Repetitions; medians are reported (default 5)."),
          QStringLiteral("N"), QStringLiteral("5")},
+        {QStringLiteral("ctx"), QStringLiteral("Context for the KV-cache size line (default: prompt + generated tokens)."),
+         QStringLiteral("N"), QStringLiteral("0")},
         {QStringLiteral("json"), QStringLiteral("Print JSON instead of a table.")},
         {QStringLiteral("roofline"), QStringLiteral("Also measure read bandwidth; report decode bytes/token and roofline fraction, prefill GFLOP/s.")},
         {{QStringLiteral("v"), QStringLiteral("verbose")}, QStringLiteral("Debug logs to stderr.")},
     });
-    if (!parseCommandLine(parser, args, QStringLiteral("v4 bench [-m FILE] [-p 512] [-n 128] [-t N] [-r 5] [--roofline] [--json]"))) {
+    if (!parseCommandLine(parser, args, QStringLiteral("v4 bench [-m FILE] [-p 512] [-n 128] [-t N] [-r 5] [--ctx N] [--roofline] [--json]"))) {
         return k_exit_ok;
     }
     const int nPrompt = intValue(parser, QStringLiteral("n-prompt"), 1, 1 << 20);
     const int nGen    = intValue(parser, QStringLiteral("n-gen"), 0, 1 << 20);
     const int threads = threadCount(parser);
     const int reps    = intValue(parser, QStringLiteral("repetitions"), 1, 1000);
+    const int kvCtx   = intValue(parser, QStringLiteral("ctx"), 0, 1 << 30);
     const bool json   = parser.isSet(QStringLiteral("json"));
     const bool roof   = parser.isSet(QStringLiteral("roofline"));
     setupCliLogging(parser.isSet(QStringLiteral("verbose")));
@@ -91,6 +94,8 @@ int benchCommand(const QStringList & args) {
 
     v4::session_params sp;
     sp.n_ctx     = static_cast<uint32_t>(nPrompt + nGen + 1);
+    const uint64_t         kvContext = kvCtx > 0 ? uint64_t(kvCtx) : sp.n_ctx;
+    const v4::kv_footprint kv        = model->kv_bytes(kvContext);  // the model's own formula
     sp.n_threads = threads;
     v4::session session(model, sp);
     const std::vector<int32_t> prompt = benchTokens(nPrompt, session.n_vocab());
@@ -150,6 +155,9 @@ int benchCommand(const QStringList & args) {
         o[QStringLiteral("pp_tok_s")]       = median(pp);
         o[QStringLiteral("tg_tok_s")]       = median(tg);
         o[QStringLiteral("peak_rss_bytes")] = static_cast<qint64>(rss);
+        o[QStringLiteral("kv_bytes_per_token")] = kv.bytes_per_token;
+        o[QStringLiteral("kv_bytes_total")]     = static_cast<qint64>(kv.total_bytes);
+        o[QStringLiteral("kv_context")]         = static_cast<qint64>(kvContext);
         QJsonObject samples;
         samples[QStringLiteral("ttft_ms")]  = toJson(ttft);
         samples[QStringLiteral("pp_tok_s")] = toJson(pp);
@@ -190,6 +198,8 @@ int benchCommand(const QStringList & args) {
         std::printf("| %-12s | %8.1f tok/s | %-20s |\n", qPrintable(QStringLiteral("tg%1").arg(nGen)), median(tg), range(tg).c_str());
     }
     std::printf("| %-12s | %10.1f MiB | %-20s |\n", "peak RSS", rss / double(1 << 20), "");
+    std::printf("\nkv cache: %.1f bytes/token, %.1f MiB at context %llu (%s)\n", kv.bytes_per_token,
+                kv.total_bytes / double(1 << 20), static_cast<unsigned long long>(kvContext), kv.layout.c_str());
     if (roof) {
         std::printf("\nroofline (%d threads): read bandwidth %.1f GB/s (median of 9 passes over 1 GiB)\n", nThreads, bandwidth / 1e9);
         std::printf("  decode: %.1f MiB/token (weights %.1f + KV %.1f at context %d) -> %.1f GB/s = %.0f%% of roofline (roofline %.1f tok/s)\n",
