@@ -17,6 +17,7 @@
 
 #include <functional>
 
+#include "backends/EndpointPresets.h"
 #include "modes/EndpointKeys.h"
 #include "modes/ModelCatalog.h"
 #include "modes/ModelDownload.h"
@@ -232,11 +233,16 @@ QWizardPage * SetupWizard::buildRemotePage() {
     page->setSubTitle(tr("Any OpenAI-compatible server. Test the connection to list its models."));
     auto * layout = new QVBoxLayout(page);
     m_endpointForm = new EndpointForm(page);
+    const v4app::EndpointPresetInfo preset = v4app::endpointPresetInfo(v4app::EndpointPreset::DeepSeek);
     v4app::RemoteEndpoint e;
     e.id = v4app::ProfileStore::newEndpointId();
-    e.preset = QStringLiteral("deepseek");
+    e.name = preset.displayName;
+    e.preset = preset.id;
+    e.baseUrl = preset.defaultBaseUrl;
+    e.model = preset.defaultModel;
     m_endpointForm->setEndpoint(e, QString());
-    m_endpointForm->setKeyStorageNote(tr("The key is kept in the system keychain, never in the settings file."));
+    m_endpointForm->setKeyStorageNote(tr("The key goes to the system keychain (where there is none, to a file only you can "
+                                         "read), never to the settings file."));
     layout->addWidget(m_endpointForm);
     layout->addStretch();
     connect(m_endpointForm, &EndpointForm::edited, page, [page] { page->recheck(); });

@@ -115,17 +115,19 @@ void EndpointForm::onPresetChosen() {
     }
     // A new preset fills the address and model unless the user typed their own.
     const auto info = v4app::endpointPresetInfo(v4app::endpointPresetFromId(m_preset->currentData().toString()));
-    bool customUrl = false;
+    bool presetUrl = false;  // the address is another preset's default, not the user's own
+    bool presetName = false;
     for (const v4app::EndpointPresetInfo & p : v4app::endpointPresets()) {
-        customUrl = customUrl || (!m_url->text().isEmpty() && p.defaultBaseUrl.toString() == m_url->text());
+        presetUrl = presetUrl || (!m_url->text().isEmpty() && p.defaultBaseUrl.toString() == m_url->text());
+        presetName = presetName || p.displayName == m_name->text();
     }
-    if (m_url->text().isEmpty() || customUrl) {
+    if (m_url->text().isEmpty() || presetUrl) {
         m_url->setText(info.defaultBaseUrl.toString());
     }
-    if (m_model->currentText().isEmpty() || customUrl) {
+    if (m_model->currentText().isEmpty() || presetUrl) {
         m_model->setEditText(info.defaultModel);
     }
-    if (m_name->text().isEmpty()) {
+    if (m_name->text().isEmpty() || presetName) {
         m_name->setText(info.displayName);
     }
     emit edited();
