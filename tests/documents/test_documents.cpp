@@ -1,6 +1,7 @@
 // Documents: importers on small generated inputs, chunk offsets, encodings, binary/size/corrupt-PDF
 // refusals, DocumentStore dedupe, FTS5 BM25 order, budgeted context assembly, attachments, cancel,
 // and kill -9 during an import (documents_writer).
+#include "TestFiles.h"
 #include "documents/DocumentStore.h"
 #include "documents/TextDecoding.h"
 
@@ -19,17 +20,9 @@
 
 using namespace v4app;
 using namespace v4app::documents;
+using v4test::writeFile;
 
 namespace {
-
-QString writeFile(const QTemporaryDir & dir, const QString & name, const QByteArray & bytes) {
-    const QString path = dir.filePath(name);
-    QFile         f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size()) {
-        qFatal("cannot write %s", qPrintable(path));
-    }
-    return path;
-}
 
 QByteArray paragraphs(int count, const char * word = "alpha") {
     QByteArray out;

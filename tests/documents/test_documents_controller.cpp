@@ -1,6 +1,7 @@
 // DocumentsController and DocumentContext: worker-thread import with progress, attach, remove,
 // cancel, passages for citations, whole-document vs retrieved context (with recency), and kill -9
 // of a child process importing through the controller, then resume.
+#include "TestFiles.h"
 #include "documents/DocumentsController.h"
 
 #include <QDir>
@@ -14,17 +15,9 @@
 
 using namespace v4app;
 using namespace v4app::documents;
+using v4test::writeFile;
 
 namespace {
-
-QString writeFile(const QTemporaryDir & dir, const QString & name, const QByteArray & bytes) {
-    const QString path = dir.filePath(name);
-    QFile         f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size()) {
-        qFatal("cannot write %s", qPrintable(path));
-    }
-    return path;
-}
 
 QByteArray filler(int paragraphs, const QByteArray & topic) {
     QByteArray out;

@@ -1,6 +1,7 @@
 // DocumentsPanel and CitationPanel against a real DocumentsController: add (as the dialog and a
 // drop do), progress bar, error text, tokens and pages columns, summarize, remove; citation links
 // open their passage, unknown ones say why.
+#include "TestFiles.h"
 #include "CitationPanel.h"
 #include "DocumentsPanel.h"
 #include "documents/DocumentContext.h"
@@ -18,17 +19,8 @@
 #include <QtTest>
 
 using namespace v4app::documents;
+using v4test::writeFile;
 using namespace v4ui;
-
-namespace {
-QString writeFile(const QTemporaryDir & dir, const QString & name, const QByteArray & bytes) {
-    QFile f(dir.filePath(name));
-    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size()) {
-        qFatal("cannot write %s", qPrintable(f.fileName()));
-    }
-    return f.fileName();
-}
-} // namespace
 
 class TestDocumentsPanels : public QObject {
     Q_OBJECT
