@@ -47,17 +47,17 @@ QWidget * BackendsPage::buildLocalGroup() {
     }
     m_device->setToolTip(QString::fromStdString(device.reason));
     addFormRow(form, tr("Device"), m_device);
-    auto * deviceNote = new QLabel(device.backend == "cuda" ? tr("A CUDA GPU was found.")
-                                                            : tr("No CUDA GPU found: the engine runs on the CPU."),
-                                   group);
-    deviceNote->setObjectName(QStringLiteral("Hint"));
-    form->addRow(QString(), deviceNote);
 
     m_context = new QSpinBox(group);
     m_context->setRange(512, 262'144);
     m_context->setSingleStep(1024);
     m_context->setSuffix(tr(" tokens"));
     addFormRow(form, tr("Context window"), m_context);
+    const QString found = device.backend == "cuda" ? tr("A CUDA GPU was found.") : tr("No CUDA GPU found: the engine runs on the CPU.");
+    auto * restartNote = new QLabel(found + QLatin1Char(' ') + tr("Changes here apply from the next start."), group);
+    restartNote->setObjectName(QStringLiteral("Hint"));
+    restartNote->setWordWrap(true);
+    form->addRow(QString(), restartNote);
 
     for (QSpinBox * s : {m_threads, m_context}) {
         connect(s, &QSpinBox::valueChanged, this, &SettingsPage::changed);
