@@ -283,6 +283,10 @@ void ChatView::onAnchor(const QUrl & url) {
         QDesktopServices::openUrl(url);
         return;
     }
+    if (scheme == QLatin1String("v4cite")) {
+        emit citationClicked(url);
+        return;
+    }
     const QString target = url.toString();
     if (target.startsWith(QLatin1String("copy-code:"))) {
         const int index = target.section(QLatin1Char(':'), 1).toInt();

@@ -46,6 +46,7 @@ signals:
     void regenerateRequested(qint64 messageId);
     void deleteRequested(qint64 messageId);
     void siblingRequested(qint64 messageId, int step);
+    void citationClicked(const QUrl & url); // a v4cite: link in an answer (CitationPanel opens it)
 
 protected:
     void changeEvent(QEvent * event) override;

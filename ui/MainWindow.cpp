@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include <QButtonGroup>
+#include <QDockWidget>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
@@ -15,7 +16,9 @@
 #include <QVBoxLayout>
 
 #include "ChatView.h"
+#include "CitationPanel.h"
 #include "ConversationSidebar.h"
+#include "DocumentsPanel.h"
 #include "Toast.h"
 
 namespace v4ui {
@@ -64,6 +67,7 @@ MainWindow::MainWindow(QWidget * parent) : QMainWindow(parent) {
     splitter->setSizes({260, 920});
     setCentralWidget(splitter);
 
+    buildDocumentDocks();
     buildStatusBar();
     buildShortcuts();
     setBackendStatus(tr("No backend"), tr("no model loaded"));
@@ -188,6 +192,27 @@ QWidget * MainWindow::buildComposer() {
     return composer;
 }
 
+void MainWindow::buildDocumentDocks() {
+    m_documentsPanel = new DocumentsPanel(this);
+    m_documentsDock  = new QDockWidget(tr("Documents"), this);
+    m_documentsDock->setObjectName(QStringLiteral("DocumentsDock"));
+    m_documentsDock->setWidget(m_documentsPanel);
+    m_citationPanel = new CitationPanel(this);
+    m_citationDock  = new QDockWidget(tr("Source"), this);
+    m_citationDock->setObjectName(QStringLiteral("CitationDock"));
+    m_citationDock->setWidget(m_citationPanel);
+    for (QDockWidget * dock : {m_documentsDock, m_citationDock}) {
+        dock->setAllowedAreas(Qt::LeftDockWidgetArea | Qt::RightDockWidgetArea);
+        addDockWidget(Qt::RightDockWidgetArea, dock);
+        dock->hide();
+    }
+    connect(m_chatView, &ChatView::citationClicked, m_citationPanel, &CitationPanel::openCitation);
+    connect(m_citationPanel, &CitationPanel::passageShown, this, [this] {
+        m_citationDock->show();
+        m_citationDock->raise();
+    });
+}
+
 void MainWindow::buildStatusBar() {
     m_backendLabel = new QLabel(this);
     m_backendLabel->setAccessibleName(tr("Backend and model"));
@@ -203,6 +228,14 @@ void MainWindow::buildStatusBar() {
     statusBar()->addPermanentWidget(m_contextLabel);
     statusBar()->addPermanentWidget(m_contextMeter);
     statusBar()->addPermanentWidget(m_speedLabel);
+    auto * documentsButton = new QToolButton(this);
+    documentsButton->setDefaultAction(m_documentsDock->toggleViewAction());
+    documentsButton->setObjectName(QStringLiteral("StatusDocuments"));
+    documentsButton->setAccessibleName(tr("Documents"));
+    m_documentsDock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+    m_documentsDock->toggleViewAction()->setToolTip(tr("Documents of this conversation (Ctrl+D)"));
+    addAction(m_documentsDock->toggleViewAction()); // the shortcut works while the dock is hidden
+    statusBar()->addPermanentWidget(documentsButton);
     auto * settingsButton = new QToolButton(this);
     settingsButton->setText(tr("Settings"));
     settingsButton->setObjectName(QStringLiteral("StatusSettings"));
@@ -246,8 +279,25 @@ void MainWindow::setContextUsage(int used, int window) {
     m_contextWindow = window;
     m_contextMeter->setRange(0, qMax(window, 1));
     m_contextMeter->setValue(window > 0 ? qMin(used, window) : 0);
+    m_contextUsed = used;
     m_contextLabel->setText(window > 0 ? tr("%L1 / %L2 tokens").arg(used).arg(window) : tr("context —"));
-    m_contextMeter->setToolTip(window > 0 ? tr("%1% of the context window used").arg(100 * used / window) : QString());
+    updateContextTooltip();
+}
+
+void MainWindow::setContextDetail(const QString & detail) {
+    m_contextDetail = detail;
+    updateContextTooltip();
+}
+
+void MainWindow::updateContextTooltip() {
+    QStringList lines;
+    if (m_contextWindow > 0) {
+        lines << tr("%1% of the context window used").arg(100 * m_contextUsed / m_contextWindow);
+    }
+    if (!m_contextDetail.isEmpty()) {
+        lines << m_contextDetail;
+    }
+    m_contextMeter->setToolTip(lines.join(QLatin1Char('\n')));
 }
 
 void MainWindow::setTokensPerSecond(double tokensPerSecond) {
@@ -258,10 +308,12 @@ void MainWindow::showConversation(qint64 id, const QString & title, const QVecto
                                   qint64 streamingId) {
     if (id != m_conversationId) {
         cancelEditing();
+        setContextDetail(QString()); // the documents' line belongs to the conversation it was about
     }
     m_conversationId = id;
     m_title->setText(title.isEmpty() ? tr("New conversation") : title);
     m_sidebar->setCurrent(id);
+    m_documentsPanel->setConversation(id);
     m_chatView->setMessages(messages, streamingId);
     m_chatStack->setCurrentWidget(messages.isEmpty() ? m_chatStack->widget(0) : m_chatView);
 }

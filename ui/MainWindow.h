@@ -1,6 +1,8 @@
 // The main window: conversations on the left (ConversationSidebar), the chat in the middle
 // (ChatView), the composer with the mode switch at the bottom, and a status bar with
-// backend/model, context meter and speed. Presentation only: what the user asks for comes out as
+// backend/model, context meter and speed. The conversation's documents (DocumentsPanel) and the
+// passage behind a citation link (CitationPanel) sit in docks on the right, hidden until asked for
+// (Documents button, Ctrl+D; a citation click shows its passage). Presentation only: what the user asks for comes out as
 // signals; app/desktop/ChatWiring connects them to the ChatController.
 #pragma once
 
@@ -10,6 +12,7 @@
 #include "storage/ConversationStore.h"
 
 class QButtonGroup;
+class QDockWidget;
 class QLabel;
 class QPlainTextEdit;
 class QProgressBar;
@@ -19,7 +22,9 @@ class QStackedWidget;
 namespace v4ui {
 
 class ChatView;
+class CitationPanel;
 class ConversationSidebar;
+class DocumentsPanel;
 class Toast;
 
 class MainWindow final : public QMainWindow {
@@ -37,6 +42,8 @@ public:
     void setMode(Mode mode); // shows the conversation's mode; emits nothing
     void setBackendStatus(const QString & backend, const QString & model);
     void setContextUsage(int used, int window);
+    // A line under the context meter's tooltip: what of the attached documents is in the prompt.
+    void setContextDetail(const QString & detail);
     int  contextWindow() const { return m_contextWindow; } // the last window size given
     void setTokensPerSecond(double tokensPerSecond);
 
@@ -62,6 +69,10 @@ public:
     ConversationSidebar * sidebar() const { return m_sidebar; }
     QPlainTextEdit *      composer() const { return m_composer; }
     Toast *               toast() const { return m_toast; }
+    DocumentsPanel *      documentsPanel() const { return m_documentsPanel; }
+    CitationPanel *       citationPanel() const { return m_citationPanel; }
+    QDockWidget *         documentsDock() const { return m_documentsDock; }
+    QDockWidget *         citationDock() const { return m_citationDock; }
 
 signals:
     void sendRequested(const QString & text, v4ui::MainWindow::Mode mode);
@@ -80,6 +91,8 @@ private:
     QWidget * buildChatArea();
     QWidget * buildComposer();
     void      buildStatusBar();
+    void      buildDocumentDocks();
+    void      updateContextTooltip();
     void      buildShortcuts();
     void      submitComposer();
     void      setStreaming(bool streaming);
@@ -102,7 +115,13 @@ private:
     QProgressBar *             m_contextMeter = nullptr;
     QLabel *                   m_contextLabel = nullptr;
     QLabel *                   m_speedLabel = nullptr;
+    DocumentsPanel *           m_documentsPanel = nullptr;
+    CitationPanel *            m_citationPanel = nullptr;
+    QDockWidget *              m_documentsDock = nullptr;
+    QDockWidget *              m_citationDock = nullptr;
     int                        m_contextWindow = 0;
+    int                        m_contextUsed = 0;
+    QString                    m_contextDetail;
     qint64                     m_conversationId = 0;
     qint64                     m_editingId = 0;
     bool                       m_streaming = false;

@@ -2,6 +2,7 @@
 
 #include <QFileInfo>
 
+#include "documents/DocumentsController.h"
 #include "modes/ProfileStore.h"
 #include "modes/Router.h"
 
@@ -26,7 +27,7 @@ std::optional<ChatMode> chatModeFromName(const QString & name) {
 }
 
 ChatController::ChatController(ChatBackend * backend, ConversationStore * store, QString model, QObject * parent)
-    : QObject(parent), m_backend(backend), m_store(store), m_model(std::move(model)), m_defaultBackend(backend) {
+    : QObject(parent), m_backend(backend), m_defaultBackend(backend), m_store(store), m_model(std::move(model)) {
     useBackend(backend);
 }
 
@@ -271,6 +272,8 @@ void ChatController::startAnswer(qint64 parentId, ChatMode mode) {
         }
     }
 
+    addDocumentContext(request);
+
     const QString modeName = chatModeName(answerMode);
     const QString modelName = QFileInfo(request.model).fileName().isEmpty() ? request.model : QFileInfo(request.model).fileName();
     auto answer = m_store->beginAssistantMessage(m_conversationId, parentId, {modelName, m_backend->name(), modeName});
@@ -296,6 +299,7 @@ void ChatController::onFinished(const GenerationStats & stats) {
     }
     const qint64 id = std::exchange(m_answerId, 0);
     (void)m_store->finishAssistantMessage(id, stats);
+    keepCitations(id);
     QString mode;
     if (auto msg = m_store->message(id)) {
         mode = msg->mode;
@@ -312,9 +316,55 @@ void ChatController::onFailed(const ChatError & error) {
     // A stopped or failed answer keeps what was produced, so the next turn sees it too.
     const qint64 id = std::exchange(m_answerId, 0);
     (void)m_store->failAssistantMessage(id, error, true);
+    keepCitations(id);
     reload();
     emit answerFailed(error.message, error.kind == ChatError::Kind::Cancelled);
     runPendingOverride();
+}
+
+// The conversation's documents (passages numbered [n]) go before the user turn, within what the
+// window leaves after the history and the answer's reserve.
+void ChatController::addDocumentContext(ChatRequest & request) {
+    m_answerContext = {};
+    if (!m_documents || m_conversationId == 0 || request.messages.isEmpty() || request.messages.last().role != QLatin1String("user")) {
+        return;
+    }
+    QStringList recentTurns;
+    int         historyTokens = 0;
+    for (int i = 0; i + 1 < request.messages.size(); ++i) {
+        historyTokens += m_documents->tokenCounter().count(request.messages.at(i).content);
+        if (i + 5 >= request.messages.size()) {
+            recentTurns << request.messages.at(i).content;
+        }
+    }
+    ChatMessage & turn   = request.messages.last();
+    const int     budget = m_contextWindow - historyTokens - m_documents->tokenCounter().count(turn.content) - request.maxTokens;
+    auto          report = m_documents->contextFor(m_conversationId, turn.content, recentTurns, qMax(budget, 0));
+    if (!report) {
+        emit problem(tr("The attached documents could not be read: %1").arg(report.error().message));
+        return;
+    }
+    m_answerContext = report.value();
+    if (!m_answerContext.promptBlock.isEmpty()) {
+        turn.content = m_answerContext.promptBlock + QStringLiteral("\n\n") + turn.content;
+    }
+    emit documentContextChanged(m_answerContext.attachedDocuments > 0 ? m_answerContext.summary() : QString());
+}
+
+void ChatController::keepCitations(qint64 answerId) {
+    if (!m_answerContext.included.isEmpty()) {
+        m_citations.insert(answerId, std::exchange(m_answerContext, {}));
+    }
+}
+
+QVector<StoredMessage> ChatController::messagesForDisplay() const {
+    QVector<StoredMessage> shown = m_messages;
+    for (StoredMessage & m : shown) {
+        if (auto it = m_citations.constFind(m.id); it != m_citations.cend() && m.id != m_answerId) {
+            m.content = documents::withCitationLinks(m.content, it.value());
+        }
+    }
+    return shown;
 }
 
 void ChatController::stop() {

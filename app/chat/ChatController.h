@@ -18,9 +18,14 @@
 #include <functional>
 
 #include "backends/ChatBackend.h"
+#include "documents/DocumentContext.h"
 #include "storage/ConversationStore.h"
 
 namespace v4app {
+
+namespace documents {
+class DocumentsController;
+}
 
 enum class ChatMode { Fast, Expert, Auto };
 
@@ -42,6 +47,13 @@ public:
     void    setModel(const QString & model) { m_model = model; }
     QString model() const { return m_model; }
     void    setMaxTokens(int maxTokens) { m_maxTokens = maxTokens; }
+    // The model's context window: documents get what the history and the answer leave of it.
+    void    setContextWindow(int tokens) { m_contextWindow = tokens; }
+
+    // Documents attached to the open conversation go into the prompt before the user turn (their
+    // passages numbered [n]); the answer's [n] become v4cite: links in messagesForDisplay().
+    // `documents` must outlive this; null: no documents.
+    void setDocuments(documents::DocumentsController * documents) { m_documents = documents; }
 
     // Mode profiles (modes/ProfileStore): each answer uses its mode's model, sampling, thinking,
     // budgets and system prompt, and Auto asks the Router which mode fits the message. Without
@@ -68,6 +80,8 @@ public:
     bool                           isAnswering() const { return m_answerId != 0; }
     qint64                         answeringMessageId() const { return m_answerId; }
     const QVector<StoredMessage> & messages() const { return m_messages; } // the active branch
+    // messages() with citation links in the answers that were given document passages this session.
+    QVector<StoredMessage>         messagesForDisplay() const;
 
 signals:
     // The open conversation or its active branch changed: redraw from messages().
@@ -81,6 +95,8 @@ signals:
     // Auto chose a mode for an answer: "Auto → Expert: contains code, asks for a proof".
     void autoRouted(qint64 answerId, const QString & summary, v4app::ChatMode chosen);
     void messageNotSaved(const QString & text); // send()/editAndResend() could not store it: give it back
+    // What of the attached documents went into the prompt: ContextReport::summary(), for the context meter.
+    void documentContextChanged(const QString & summary);
 
 private:
     void startAnswer(qint64 parentId, ChatMode mode);
@@ -91,6 +107,8 @@ private:
     bool refuseWhileAnswering();
     void useBackend(ChatBackend * backend);
     void runPendingOverride();
+    void addDocumentContext(ChatRequest & request);
+    void keepCitations(qint64 answerId);
 
     ChatBackend *          m_backend;            // the one answering now
     ChatBackend *          m_defaultBackend;
@@ -107,6 +125,10 @@ private:
     qint64                 m_autoAnswerId = 0;        // the last answer Auto routed
     ChatMode               m_autoChosen = ChatMode::Fast;
     bool                   m_overridePending = false; // overrideAutoChoice() waits for the stop
+    documents::DocumentsController *  m_documents = nullptr;
+    int                               m_contextWindow = 4096;
+    documents::ContextReport          m_answerContext;   // the documents given to the answer streaming now
+    QHash<qint64, documents::ContextReport> m_citations; // answer id -> its passages (this session)
 };
 
 // "gemma-3-270m · Expert · 41.2 tok/s · 12 prompt + 30 tokens · TTFT 85 ms"

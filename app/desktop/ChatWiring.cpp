@@ -2,9 +2,12 @@
 
 #include <QFileInfo>
 
+#include "CitationPanel.h"
+#include "DocumentsPanel.h"
 #include "MainWindow.h"
 #include "backends/LocalBackend.h"
 #include "chat/ChatController.h"
+#include "documents/DocumentsController.h"
 #include "storage/ConversationStore.h"
 
 namespace v4app {
@@ -69,7 +72,7 @@ void wireChat(v4ui::MainWindow & window, ChatController & controller, Conversati
                              }
                              window.setMode(toWindowMode(mode));
                          }
-                         window.showConversation(id, title, controller.messages(), controller.answeringMessageId());
+                         window.showConversation(id, title, controller.messagesForDisplay(), controller.answeringMessageId());
                          const int used = contextUsed(controller.messages());
                          if (used > 0 || id == 0) {
                              window.setContextUsage(used, window.contextWindow());
@@ -95,6 +98,15 @@ void wireChat(v4ui::MainWindow & window, ChatController & controller, Conversati
     });
 }
 
+void wireDocuments(v4ui::MainWindow & window, ChatController & controller, documents::DocumentsController & documents) {
+    window.documentsPanel()->setController(&documents);
+    window.citationPanel()->setController(&documents);
+    controller.setDocuments(&documents);
+    QObject::connect(&controller, &ChatController::documentContextChanged, &window, &v4ui::MainWindow::setContextDetail);
+    QObject::connect(window.documentsPanel(), &v4ui::DocumentsPanel::summarizeRequested, &controller,
+                     [&window, &controller](const QString & message) { controller.send(message, toChatMode(window.mode())); });
+}
+
 void wireLocalBackend(v4ui::MainWindow & window, ChatController & controller, LocalBackend & backend) {
     using v4ui::MainWindow;
     // The engine maps the model file; when it is deleted or moved, what is loaded keeps working
@@ -111,6 +123,7 @@ void wireLocalBackend(v4ui::MainWindow & window, ChatController & controller, Lo
     QObject::connect(&backend, &LocalBackend::modelLoaded, &window,
                      [&window, &controller](const QString &, const QString & description, int contextSize) {
                          window.setBackendStatus(QObject::tr("Local engine"), description);
+                         controller.setContextWindow(contextSize);
                          window.setContextUsage(contextUsed(controller.messages()), contextSize);
                      });
     QObject::connect(&backend, &LocalBackend::modelLoadFailed, &window, [&window](const QString & path, const QString & message) {

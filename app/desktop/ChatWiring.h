@@ -13,7 +13,13 @@ class ChatController;
 class ConversationStore;
 class LocalBackend;
 
+namespace documents {
+class DocumentsController;
+}
+
 void wireChat(v4ui::MainWindow & window, ChatController & controller, ConversationStore & store);
+// The Documents and Source docks, and the documents' passages in the chat's prompts.
+void wireDocuments(v4ui::MainWindow & window, ChatController & controller, documents::DocumentsController & documents);
 void wireLocalBackend(v4ui::MainWindow & window, ChatController & controller, LocalBackend & backend);
 
 } // namespace v4app

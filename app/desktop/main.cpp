@@ -25,6 +25,8 @@
 #include "core/AppInfo.h"
 #include "core/AppPaths.h"
 #include "core/Logging.h"
+#include "documents/DocumentsController.h"
+#include "documents/EngineTokenCounter.h"
 #include "modes/BackendChooser.h"
 #include "modes/EndpointKeys.h"
 #include "modes/ProfileStore.h"
@@ -161,6 +163,25 @@ int main(int argc, char ** argv) {
     });
     v4app::wireChat(window, controller, store);
     v4app::wireLocalBackend(window, controller, backend);
+    // Documents live in their own database; imports cut off by the last exit finish now.
+    v4app::documents::DocumentsController documents;
+    if (!documents.isOpen()) {
+        window.showNotice(QObject::tr("Documents are unavailable: %1").arg(documents.openError()), true);
+    } else {
+        v4app::wireDocuments(window, controller, documents);
+        if (const int resumed = documents.resumePendingImports(); resumed > 0) {
+            spdlog::info("resuming {} document import(s) cut off by the last exit", resumed);
+        }
+    }
+    // Document budgets count with the loaded model's tokenizer (approximate until then).
+    QObject::connect(&backend, &v4app::LocalBackend::modelLoaded, &documents, [&documents](const QString & path) {
+        QString tokenizerError;
+        if (auto counter = v4app::documents::EngineTokenCounter::open(path, &tokenizerError)) {
+            documents.setTokenCounter(std::move(counter));
+        } else {
+            spdlog::warn("documents: token counts stay approximate: {}", tokenizerError.toStdString());
+        }
+    });
     QObject::connect(&controller, &v4app::ChatController::conversationLoaded, &settings,
                      [&settings](qint64 id) { settings.setValue(kLastConversationKey, id); });
     if (parser.isSet(devExpand)) {

@@ -1,12 +1,15 @@
 // Drives the real main window wired to a ChatController and a ConversationStore on a temporary
 // database, with a scripted backend: type and send, streamed answers, stop, regenerate and page
 // branches, edit and resend, modes, the sidebar (new, rename, pin, delete + undo, search), a
-// restart on the same data, a full disk and a 1 MB paste.
+// restart on the same data, a full disk, a 1 MB paste, and an attached document whose passage goes
+// into the prompt and comes back as a citation link that opens it.
 #include <QApplication>
 #include <QClipboard>
+#include <QDockWidget>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -18,12 +21,14 @@
 
 #include "ChatView.h"
 #include "ChatWiring.h"
+#include "CitationPanel.h"
 #include "ConversationSidebar.h"
 #include "MainWindow.h"
 #include "ScriptedBackend.h"
 #include "Toast.h"
 #include "backends/LocalBackend.h"
 #include "chat/ChatController.h"
+#include "documents/DocumentsController.h"
 #include "storage/ConversationStore.h"
 #include "storage/Database.h"
 
@@ -358,6 +363,49 @@ private slots:
         app.type(QStringLiteral("hello")); // the controller names /models/scripted.gguf, which does not exist
         QVERIFY2(app.window->toast()->message().contains(QStringLiteral("is gone")), qPrintable(app.window->toast()->message()));
         QVERIFY(app.waitIdle());
+    }
+
+    void attachedDocumentIsQuotedAndCited() {
+        AppRun app(freshDb());
+        v4app::documents::DocumentsController docs(m_dir.filePath(QStringLiteral("docs-%1.sqlite3").arg(m_n)));
+        QVERIFY2(docs.isOpen(), qPrintable(docs.openError()));
+        v4app::wireDocuments(*app.window, *app.controller, docs);
+        app.type(QStringLiteral("hello"));
+        QVERIFY(app.waitIdle());
+        const qint64 conv = app.controller->conversationId();
+
+        const QString path = m_dir.filePath(QStringLiteral("lighthouse.txt"));
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("The lighthouse keeper lit the lamp at dusk with a brass key kept under the third stair.\n");
+        file.close();
+        QSignalSpy imported(&docs, &v4app::documents::DocumentsController::queueFinished);
+        docs.importFiles(conv, {path});
+        QVERIFY(imported.wait(30000));
+        QCOMPARE(docs.documents(conv).size(), 1);
+
+        app.backend->scripts = {{{}, {QStringLiteral("Under the third stair "), QStringLiteral("[1].")}}};
+        app.type(QStringLiteral("Where is the brass key kept?"));
+        QVERIFY(app.waitIdle());
+        const QString prompt = app.backend->requests.last().messages.last().content;
+        QVERIFY2(prompt.contains(QStringLiteral("brass key kept under the third stair")) &&
+                     prompt.endsWith(QStringLiteral("Where is the brass key kept?")), qPrintable(prompt));
+        QString meterTip;
+        for (const QProgressBar * bar : app.window->findChildren<QProgressBar *>()) {
+            if (bar->accessibleName() == QStringLiteral("Context used")) meterTip = bar->toolTip();
+        }
+        QVERIFY2(meterTip.contains(QStringLiteral("1 document")), qPrintable(meterTip));
+
+        // The answer as the view gets it: [1] links to the passage (v4cite:<chunk id>).
+        const QString answer = app.controller->messagesForDisplay().last().content;
+        const qsizetype at = answer.indexOf(QStringLiteral("(v4cite:"));
+        QVERIFY2(at >= 0, qPrintable(answer));
+        const QString href = answer.mid(at + 1, answer.indexOf(QLatin1Char(')'), at) - at - 1);
+        QVERIFY(app.window->citationDock()->isHidden());
+        app.clickAnchor(href);
+        QVERIFY(app.window->citationDock()->isVisible());
+        QVERIFY2(app.window->citationPanel()->text()->toPlainText().contains(QStringLiteral("brass key")),
+                 qPrintable(app.window->citationPanel()->text()->toPlainText()));
     }
 
     void interruptedAnswerIsMarkedOnLoad() {
