@@ -69,7 +69,7 @@ QStringList tableCells(QString line) {
 QString safeUrl(const QString & url) {
     const QString lower = url.trimmed().toLower();
     if (lower.startsWith(QLatin1String("http://")) || lower.startsWith(QLatin1String("https://")) ||
-        lower.startsWith(QLatin1String("mailto:"))) {
+        lower.startsWith(QLatin1String("mailto:")) || lower.startsWith(QLatin1String("v4cite:"))) {
         return url.trimmed();
     }
     return {};
@@ -87,7 +87,8 @@ QString inlineHtml(const QString & text, const MarkdownStyle & style) {
         const int stop = (tick < 0 || end < 0) ? text.size() : tick;
         QString   plain = text.mid(i, stop - i).toHtmlEscaped();
 
-        static const QRegularExpression link(QStringLiteral("\\[([^\\]]+)\\]\\(([^)\\s]+)\\)"));
+        // Link text may hold one level of brackets: citations read [[1]](v4cite:<chunk id>).
+        static const QRegularExpression link(QStringLiteral("\\[((?:[^\\[\\]]|\\[[^\\]]*\\])+)\\]\\(([^)\\s]+)\\)"));
         static const QRegularExpression bare(QStringLiteral("(^|[\\s(])(https?://[^\\s<)]+)"));
         static const QRegularExpression bold(QStringLiteral("(\\*\\*|__)(?=\\S)(.+?)(?<=\\S)\\1"));
         static const QRegularExpression italic(QStringLiteral("(?<![\\w*])([*_])(?=\\S)(.+?)(?<=\\S)\\1(?![\\w*])"));

@@ -401,6 +401,7 @@ private slots:
         const qsizetype at = answer.indexOf(QStringLiteral("(v4cite:"));
         QVERIFY2(at >= 0, qPrintable(answer));
         const QString href = answer.mid(at + 1, answer.indexOf(QLatin1Char(')'), at) - at - 1);
+        QVERIFY2(app.view()->toHtml().contains(QStringLiteral("href=\"%1\"").arg(href)), qPrintable(app.view()->toHtml()));
         QVERIFY(app.window->citationDock()->isHidden());
         app.clickAnchor(href);
         QVERIFY(app.window->citationDock()->isVisible());
