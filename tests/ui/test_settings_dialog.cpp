@@ -88,7 +88,7 @@ void TestSettingsDialog::everyControlHasAnAccessibleName() {
         const bool control = qobject_cast<QLineEdit *>(w) || qobject_cast<QComboBox *>(w) || qobject_cast<QAbstractSpinBox *>(w) ||
                              qobject_cast<QAbstractButton *>(w) || qobject_cast<QPlainTextEdit *>(w) ||
                              qobject_cast<QListWidget *>(w) || qobject_cast<QTabWidget *>(w);
-        if (!control || w->inherits("QLineEdit") && qobject_cast<QAbstractSpinBox *>(w->parentWidget())) continue;
+        if (!control || (w->inherits("QLineEdit") && qobject_cast<QAbstractSpinBox *>(w->parentWidget()))) continue;
         if (qobject_cast<QLineEdit *>(w) && qobject_cast<QComboBox *>(w->parentWidget())) continue; // a combo's own editor
         if (w->inherits("QTabBar") || w->inherits("QScrollBar") || w->inherits("QToolButton")) continue; // Qt's internals
         const auto * button = qobject_cast<QAbstractButton *>(w);
