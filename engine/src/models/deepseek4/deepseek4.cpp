@@ -227,7 +227,8 @@ std::vector<std::vector<int>> index_select(const d4_config & c, const d4_layer &
                      scores.data());
         for (int t = 0; t < n_q; t++) {
             const int n_ready = (n_past + t0 + t + 1) / ratio;
-            selected[size_t(t0 + t)] = top_k_entries(&scores[size_t(t) * n_keys], n_ready, c.index_topk);
+            // Pointer arithmetic, not operator[]: before the first window closes there are no keys and `scores` is empty.
+            selected[size_t(t0 + t)] = top_k_entries(scores.data() + size_t(t) * size_t(n_keys), n_ready, c.index_topk);
         }
     }
     return selected;
