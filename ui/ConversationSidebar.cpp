@@ -1,6 +1,8 @@
 #include "ConversationSidebar.h"
 
 #include <QDateTime>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
@@ -8,6 +10,7 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QVBoxLayout>
 
 #include "storage/ConversationStore.h"
@@ -239,15 +242,63 @@ void ConversationSidebar::togglePinned(qint64 id) {
 void ConversationSidebar::showMenu(const QPoint & pos) {
     QListWidgetItem * item = m_list->itemAt(pos);
     const qint64      id   = item ? item->data(kIdRole).toLongLong() : 0;
-    if (id == 0) {
-        return;
-    }
     QMenu menu(this);
-    menu.addAction(tr("Rename"), this, [this, id] { renameConversation(id); });
-    menu.addAction(item->data(kPinnedRole).toBool() ? tr("Unpin") : tr("Pin"), this, [this, id] { togglePinned(id); });
-    menu.addSeparator();
-    menu.addAction(tr("Delete"), this, [this, id] { deleteConversation(id); });
+    if (id != 0) {
+        menu.addAction(tr("Rename"), this, [this, id] { renameConversation(id); });
+        menu.addAction(item->data(kPinnedRole).toBool() ? tr("Unpin") : tr("Pin"), this, [this, id] { togglePinned(id); });
+        menu.addAction(tr("Export…"), this, [this, id] {
+            const QString path = QFileDialog::getSaveFileName(this, tr("Export conversation"), QString(),
+                                                              tr("Markdown (*.md);;V4 Chat JSON (*.json)"));
+            if (!path.isEmpty()) exportConversation(id, path);
+        });
+        menu.addSeparator();
+        menu.addAction(tr("Delete"), this, [this, id] { deleteConversation(id); });
+        menu.addSeparator();
+    }
+    menu.addAction(tr("Import conversation…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Import conversation"), QString(), tr("V4 Chat JSON (*.json)"));
+        if (!path.isEmpty()) importConversation(path);
+    });
     menu.exec(m_list->viewport()->mapToGlobal(pos));
+}
+
+bool ConversationSidebar::exportConversation(qint64 id, const QString & path) {
+    if (!m_store) return false;
+    const bool markdown = QFileInfo(path).suffix().compare(QLatin1String("md"), Qt::CaseInsensitive) == 0;
+    QByteArray bytes;
+    if (markdown) {
+        auto text = m_store->exportMarkdown(id, v4app::ExportScope::ActiveBranch);
+        if (!text) {
+            emit problem(text.error().message);
+            return false;
+        }
+        bytes = text->toUtf8();
+    } else {
+        auto json = m_store->exportJson(id, v4app::ExportScope::AllBranches);
+        if (!json) {
+            emit problem(json.error().message);
+            return false;
+        }
+        bytes = *json;
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
+        emit problem(tr("Could not write “%1”: %2").arg(QFileInfo(path).fileName(), file.errorString()));
+        return false;
+    }
+    return true;
+}
+
+bool ConversationSidebar::importConversation(const QString & path) {
+    if (!m_store) return false;
+    auto id = m_store->importJsonFile(path);
+    if (!id) {
+        emit problem(tr("Could not import “%1”: %2").arg(QFileInfo(path).fileName(), id.error().message));
+        return false;
+    }
+    refresh();
+    emit selected(*id);
+    return true;
 }
 
 bool ConversationSidebar::eventFilter(QObject * watched, QEvent * event) {

@@ -1,7 +1,8 @@
 // ConversationSidebar: the list of conversations from a ConversationStore, grouped Pinned, Today,
 // Yesterday, Previous 7 days, Older; a search box that matches titles and message text (FTS5)
-// as you type; a context menu (and keys: F2 rename, Delete) to rename, pin and delete. Deleting is
-// soft: deleted() carries the id so the window can offer "Undo".
+// as you type; a context menu (and keys: F2 rename, Delete) to rename, pin, export and delete, and
+// to import a conversation from JSON. Deleting is soft: deleted() carries the id so the window can
+// offer "Undo".
 #pragma once
 
 #include <QTimer>
@@ -33,6 +34,13 @@ public:
     void renameConversation(qint64 id); // asks for the new title
     void deleteConversation(qint64 id);
     void togglePinned(qint64 id);
+
+    // Writes the conversation's active branch as Markdown (.md) or, for any other name, the JSON
+    // that importConversation() reads back (all branches). Atomic: a failed write (disk full)
+    // leaves no half file and reports through problem(). Returns whether the file was written.
+    bool exportConversation(qint64 id, const QString & path);
+    // Adds the conversation in a JSON export as a new conversation and selects it.
+    bool importConversation(const QString & path);
 
     QListWidget * list() const { return m_list; }
     QLineEdit *   searchBox() const { return m_search; }

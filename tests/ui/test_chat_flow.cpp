@@ -6,6 +6,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QDockWidget>
+#include <QFile>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
@@ -313,6 +314,39 @@ private slots:
         QCOMPARE(app.view()->toPlainText(), shownBefore);
         QCOMPARE(app.window->mode(), MainWindow::Mode::Fast);
         QCOMPARE(app.controller->messages().last().siblingCount, 2);
+    }
+
+    void exportAndImportThroughTheSidebar() {
+        AppRun app(freshDb());
+        app.backend->scripts = {{{}, {QStringLiteral("| a | b |\n|---|---|\n| 1 | 2 |")}}};
+        app.type(QStringLiteral("make a table"));
+        QVERIFY(app.waitIdle());
+        const qint64 id = app.controller->conversationId();
+        QTemporaryDir dir;
+        auto * sidebar = app.window->sidebar();
+        QVERIFY(sidebar->exportConversation(id, dir.filePath(QStringLiteral("chat.md"))));
+        QFile md(dir.filePath(QStringLiteral("chat.md")));
+        QVERIFY(md.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(md.readAll());
+        QVERIFY2(text.contains(QStringLiteral("make a table")) && text.contains(QStringLiteral("| 1 | 2 |")), qPrintable(text));
+
+        const QString json = dir.filePath(QStringLiteral("chat.json"));
+        QVERIFY(sidebar->exportConversation(id, json));
+        QVERIFY(sidebar->importConversation(json));
+        QCOMPARE(app.sidebarTitles().count(QStringLiteral("make a table")), 2);
+        QVERIFY(app.controller->conversationId() != id); // the imported copy is the one shown
+        QVERIFY(app.view()->toPlainText().contains(QStringLiteral("make a table")));
+
+        // A broken file is refused with a message; nothing is added.
+        QFile bad(dir.filePath(QStringLiteral("bad.json")));
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("{ not json");
+        bad.close();
+        QVERIFY(!sidebar->importConversation(bad.fileName()));
+        QVERIFY(app.window->toast()->message().contains(QStringLiteral("bad.json")));
+        QCOMPARE(app.sidebarTitles().size(), 2);
+        // An unwritable target is reported and leaves no file.
+        QVERIFY(!sidebar->exportConversation(id, dir.filePath(QStringLiteral("no/such/dir/chat.md"))));
     }
 
     void diskFullKeepsTheTextOnScreenAndSaysSo() {
