@@ -224,7 +224,13 @@ void MainWindow::buildStatusBar() {
     m_speedLabel = new QLabel(this);
     m_speedLabel->setObjectName(QStringLiteral("SpeedLabel"));
     m_speedLabel->setAccessibleName(tr("Generation speed"));
+    m_loadBar = new QProgressBar(this);
+    m_loadBar->setRange(0, 100);
+    m_loadBar->setMaximumWidth(140);
+    m_loadBar->setAccessibleName(tr("Model loading"));
+    m_loadBar->hide();
     statusBar()->addWidget(m_backendLabel, 1);
+    statusBar()->addWidget(m_loadBar);
     statusBar()->addPermanentWidget(m_contextLabel);
     statusBar()->addPermanentWidget(m_contextMeter);
     statusBar()->addPermanentWidget(m_speedLabel);
@@ -282,6 +288,12 @@ void MainWindow::setContextUsage(int used, int window) {
     m_contextUsed = used;
     m_contextLabel->setText(window > 0 ? tr("%L1 / %L2 tokens").arg(used).arg(window) : tr("context —"));
     updateContextTooltip();
+}
+
+void MainWindow::setLoadProgress(double fraction) {
+    const bool loading = fraction >= 0.0 && fraction < 1.0;
+    m_loadBar->setValue(loading ? int(fraction * 100.0) : 0);
+    m_loadBar->setVisible(loading);
 }
 
 void MainWindow::setContextDetail(const QString & detail) {

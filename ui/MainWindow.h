@@ -46,6 +46,9 @@ public:
     void setContextDetail(const QString & detail);
     int  contextWindow() const { return m_contextWindow; } // the last window size given
     void setTokensPerSecond(double tokensPerSecond);
+    // Model loading: a bar in the status bar while 0 <= fraction < 1; hidden otherwise.
+    void setLoadProgress(double fraction);
+    QProgressBar * loadProgressBar() const { return m_loadBar; }
 
     // The open conversation (id 0: a new chat). `streamingId`: its last message is streaming.
     void showConversation(qint64 id, const QString & title, const QVector<v4app::StoredMessage> & messages,
@@ -113,6 +116,7 @@ private:
     QButtonGroup *             m_modeGroup = nullptr;
     QLabel *                   m_backendLabel = nullptr;
     QProgressBar *             m_contextMeter = nullptr;
+    QProgressBar *             m_loadBar = nullptr;
     QLabel *                   m_contextLabel = nullptr;
     QLabel *                   m_speedLabel = nullptr;
     DocumentsPanel *           m_documentsPanel = nullptr;

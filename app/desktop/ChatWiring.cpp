@@ -120,13 +120,16 @@ void wireLocalBackend(v4ui::MainWindow & window, ChatController & controller, Lo
                               true);
         }
     });
+    QObject::connect(&backend, &LocalBackend::modelLoadProgress, &window, &MainWindow::setLoadProgress);
     QObject::connect(&backend, &LocalBackend::modelLoaded, &window,
                      [&window, &controller](const QString &, const QString & description, int contextSize) {
+                         window.setLoadProgress(1.0);
                          window.setBackendStatus(QObject::tr("Local engine"), description);
                          controller.setContextWindow(contextSize);
                          window.setContextUsage(contextUsed(controller.messages()), contextSize);
                      });
     QObject::connect(&backend, &LocalBackend::modelLoadFailed, &window, [&window](const QString & path, const QString & message) {
+        window.setLoadProgress(1.0);
         window.setBackendStatus(QObject::tr("Local engine"), QObject::tr("could not load %1").arg(QFileInfo(path).fileName()));
         window.showNotice(QObject::tr("Could not load the model “%1”: %2").arg(path, message), true);
     });

@@ -2,6 +2,7 @@
 // the mode switch reports the chosen mode, the status bar shows what it is given.
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTest>
@@ -74,6 +75,19 @@ private slots:
         const QString all = texts.join(QLatin1Char('|'));
         QVERIFY2(all.contains(QStringLiteral("CPU · gemma-3-270m")), qPrintable(all));
         QVERIFY2(all.contains(QStringLiteral("1,234 / 8,192 tokens")), qPrintable(all));
+    }
+
+    void modelLoadingShowsAProgressBar() {
+        MainWindow window;
+        window.show();
+        QProgressBar * bar = window.loadProgressBar();
+        QVERIFY(!bar->isVisible());
+        window.setLoadProgress(0.0);
+        QVERIFY(bar->isVisible());
+        window.setLoadProgress(0.42);
+        QCOMPARE(bar->value(), 42);
+        window.setLoadProgress(1.0); // loaded, or failed: the bar goes away
+        QVERIFY(!bar->isVisible());
     }
 };
 
