@@ -168,6 +168,23 @@ void quantize_affine_superblock(const float * x, const float * importance, uint1
     }
 }
 
+
+// The symmetric K-quants (Q6_K, Q3_K): fits each of the 16 sub-blocks of 16 with levels in
+// [-nmax, nmax - 1] (scales into sc) and returns the scale of largest magnitude, sign kept, which
+// sets the super-block scale; 0 for an all-zero block.
+float fit_sixteen_subblocks(const float * xb, const float * w, int nmax, float * sc) {
+    int8_t L8[qk_k];
+    float  amax = 0.0f, max_sc = 0.0f;
+    for (int j = 0; j < 16; ++j) {
+        sc[j] = fit_symmetric(16, nmax, xb + 16 * j, w + 16 * j, L8 + 16 * j);
+        if (std::fabs(sc[j]) > amax) {
+            amax   = std::fabs(sc[j]);
+            max_sc = sc[j];
+        }
+    }
+    return max_sc;
+}
+
 } // namespace
 
 void quantize_q4_k(const float * x, void * dst, int64_t nb, const float * importance) {
@@ -222,19 +239,11 @@ void quantize_q6_k(const float * x, void * dst, int64_t nb, const float * import
     for (int64_t b = 0; b < nb; ++b) {
         const float * xb = x + b * qk_k;
         float         w[qk_k], sc[16];
-        int8_t        L8[qk_k];
         element_weights(xb, importance ? importance + b * qk_k : nullptr, w);
-        float amax = 0.0f, max_sc = 0.0f;
-        for (int j = 0; j < 16; ++j) {
-            sc[j] = fit_symmetric(16, 32, xb + 16 * j, w + 16 * j, L8 + 16 * j);
-            if (std::fabs(sc[j]) > amax) {
-                amax   = std::fabs(sc[j]);
-                max_sc = sc[j];
-            }
-        }
+        const float max_sc = fit_sixteen_subblocks(xb, w, 32, sc);
         k::block_q6_k blk {};
         uint8_t       L[qk_k] = {};
-        if (amax > 0.0f) {
+        if (max_sc != 0.0f) {
             const float iscale = -128.0f / max_sc;
             blk.d              = k::ref::fp32_to_fp16(1.0f / iscale);
             const float d      = k::ref::fp16_to_fp32(blk.d);
@@ -268,20 +277,12 @@ void quantize_q3_k(const float * x, void * dst, int64_t nb, const float * import
     for (int64_t b = 0; b < nb; ++b) {
         const float * xb = x + b * qk_k;
         float         w[qk_k], sc[16];
-        int8_t        L8[qk_k];
         element_weights(xb, importance ? importance + b * qk_k : nullptr, w);
-        float amax = 0.0f, max_sc = 0.0f;
-        for (int j = 0; j < 16; ++j) {
-            sc[j] = fit_symmetric(16, 4, xb + 16 * j, w + 16 * j, L8 + 16 * j);
-            if (std::fabs(sc[j]) > amax) {
-                amax   = std::fabs(sc[j]);
-                max_sc = sc[j];
-            }
-        }
+        const float max_sc = fit_sixteen_subblocks(xb, w, 4, sc);
         k::block_q3_k blk {};
         uint8_t       L[qk_k];
         std::fill_n(L, qk_k, uint8_t{4});
-        if (amax > 0.0f) {
+        if (max_sc != 0.0f) {
             const float iscale = -32.0f / max_sc;
             blk.d              = k::ref::fp32_to_fp16(1.0f / iscale);
             const float d      = k::ref::fp16_to_fp32(blk.d);
