@@ -16,7 +16,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "logits_fixture.h"
+#include "prefill_comparison.h"
 #include "test_paths.h"
 #include "v4/error.h"
 #include "v4/session.h"
@@ -83,18 +83,8 @@ private slots:
         QVERIFY(ensureModel());
         QFETCH(int, precision);
         QFETCH(double, minTop1);
-        v4::session_params sp{.n_ctx = 1024, .n_threads = 2, .n_batch = 256};
-        sp.precision = static_cast<v4::activation_precision>(precision);
-        v4::session             s(m_model, sp);
-        v4::prefill_options     opt;
-        opt.all_logits = true;
-        const v4::prefill_stats st = s.prefill(m_fx.tokens, nullptr, opt);
+        const auto [st, r] = v4test::prefill_and_compare(m_model, m_fx, static_cast<v4::activation_precision>(precision));
         QCOMPARE(st.n_evaluated, m_fx.n_tokens);
-        v4test::logits_comparer cmp(m_fx);
-        for (uint32_t p = 0; p < m_fx.n_tokens; ++p) {
-            cmp.add(p, s.all_logits().subspan(size_t(p) * m_fx.n_vocab, m_fx.n_vocab));
-        }
-        const v4test::logits_comparison r = cmp.result();
         qInfo("gemma3 (%s) vs transformers over %d positions: top-1 %.2f%%, mean KL %.7f, max KL %.7f (%.1f tok/s "
               "prefill with all logits)",
               QTest::currentDataTag(), r.n_positions, 100.0 * r.top1_agreement, r.mean_kl, r.max_kl,

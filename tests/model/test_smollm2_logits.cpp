@@ -10,7 +10,7 @@
 #include <QFileInfo>
 #include <QTest>
 
-#include "logits_fixture.h"
+#include "prefill_comparison.h"
 #include "test_paths.h"
 #include "v4/session.h"
 
@@ -53,18 +53,8 @@ private slots:
             v4test::fixturePath(QStringLiteral("arch/smollm2-135m-instruct-q4_1.logits.bin")).toStdString());
         QCOMPARE(model->info().n_vocab, fx.n_vocab);
 
-        v4::session_params sp{.n_ctx = 1024, .n_threads = 2, .n_batch = 256};
-        sp.precision = static_cast<v4::activation_precision>(precision);
-        v4::session         s(model, sp);
-        v4::prefill_options opt;
-        opt.all_logits = true;
-        const v4::prefill_stats st = s.prefill(fx.tokens, nullptr, opt);
+        const auto [st, r] = v4test::prefill_and_compare(model, fx, static_cast<v4::activation_precision>(precision));
         QCOMPARE(st.n_evaluated, fx.n_tokens);
-        v4test::logits_comparer cmp(fx);
-        for (uint32_t p = 0; p < fx.n_tokens; ++p) {
-            cmp.add(p, s.all_logits().subspan(size_t(p) * fx.n_vocab, fx.n_vocab));
-        }
-        const v4test::logits_comparison r = cmp.result();
         qInfo("smollm2 (%s) vs transformers over %d positions: top-1 %.2f%%, mean KL %.7f, max KL %.7f", QTest::currentDataTag(),
               r.n_positions, 100.0 * r.top1_agreement, r.mean_kl, r.max_kl);
         QVERIFY2(r.top1_agreement >= minTop1, "top-1 agreement below threshold");
