@@ -1,10 +1,6 @@
 // The CPU backend: quantized matmul on the dot kernels of kernels/cpu, split by output rows over a
-// persistent thread pool; the small ops (norm, rope, glu) in plain C++; attention over an f32 KV
-// cache (kernels/cpu/attention.h), split by (token, KV head) or (token, head).
-//
-// KV cache precision: f32. It doubles the cache size compared with f16 (Gemma 3 270M: 36 KiB per
-// position), but keeps attention exact with respect to the reference and the code simple; an f16
-// cache is a later optimization for large contexts.
+// persistent thread pool; the small ops (norm, rope, glu) in plain C++; attention in
+// cpu_attention.cpp.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -12,8 +8,8 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/cpu/cpu_attention.h"
 #include "backend/cpu/thread_pool.h"
-#include "cpu/attention.h"
 #include "cpu/quant_dot.h"
 #include "reference/dequantize_legacy.h"
 #include "v4/error.h"
@@ -27,7 +23,6 @@ namespace kc = v4::kernels::cpu;
 class cpu_backend final : public backend {
 public:
     cpu_backend(int n_threads, bool two_pass) : m_pool(std::max(1, n_threads)), m_two_pass(two_pass) {
-        m_scores.resize(static_cast<size_t>(m_pool.size()));
         const char * exact = std::getenv("V4_EXACT_MATMUL"); // debugging: f32 activations everywhere
         m_exact = exact != nullptr && exact[0] == '1';
     }
@@ -185,37 +180,14 @@ public:
         });
     }
 
-    void attention(const attention_args & a) override {
-        const int n_kv = a.pos0 + a.n_tokens;
-        // One task per (token, KV head) so each K/V row is read once for its query heads; per
-        // (token, query head) when that leaves too few tasks to keep every thread busy (decode of
-        // a model with one KV head).
-        const int  group = a.n_head / a.n_head_kv;
-        const bool by_kv = a.n_tokens * a.n_head_kv >= 2 * m_pool.size();
-        const int  per_task = by_kv ? group : 1;
-        const int  tasks_per_token = a.n_head / per_task;
-        const kc::attend_fn attend = kc::find_attend_kernel(a.head_dim);
-        for (auto & s : m_scores) {
-            s.resize(static_cast<size_t>(n_kv) * per_task);
-        }
-        m_pool.run(a.n_tokens * tasks_per_token, [&](int task, int thread) {
-            const int    t = task / tasks_per_token;
-            const int    h0 = task % tasks_per_token * per_task; // first query head of this task
-            const int    p = a.pos0 + t;
-            const int    k0 = a.window > 0 ? std::max(0, p - a.window + 1) : 0;
-            const size_t kv_off = static_cast<size_t>(k0) * a.kv_stride + static_cast<size_t>(h0 / group) * a.head_dim;
-            const size_t q_off = (static_cast<size_t>(t) * a.n_head + h0) * a.head_dim;
-            attend(a.q + q_off, a.k_cache + kv_off, a.v_cache + kv_off, static_cast<size_t>(a.kv_stride), p - k0 + 1,
-                   a.head_dim, per_task, a.scale, m_scores[static_cast<size_t>(thread)].data(), a.out + q_off);
-        });
-    }
+    void attention(const attention_args & a) override { m_attention.run(m_pool, a); }
 
 private:
     thread_pool                     m_pool;
     bool                            m_two_pass = false;
     bool                            m_exact = false;
     std::vector<uint8_t>            m_act;    // quantized activations of the current matmul
-    std::vector<std::vector<float>> m_scores; // per thread: attention scores [n_kv]
+    cpu_attention                   m_attention;
 };
 
 } // namespace
