@@ -47,6 +47,7 @@ struct ChatRequest {
     SamplingSettings     sampling;
     bool                 thinking = false; // ask for visible reasoning where the model can
     int                  maxTokens = 2048;
+    qint64               conversationId = 0; // the local engine keeps a saved session state per conversation; 0: none
 };
 
 struct GenerationStats {

@@ -259,6 +259,7 @@ void ChatController::startAnswer(qint64 parentId, ChatMode mode) {
         routeSummary = decision.summary();
     }
     request.model     = m_model;
+    request.conversationId = m_conversationId;
     request.thinking  = answerMode == ChatMode::Expert;
     request.maxTokens = m_maxTokens;
     request.sampling.temperature = answerMode == ChatMode::Expert ? 0.6 : 0.7;
