@@ -1,31 +1,36 @@
+#include "cuda/dense_ops.h"
 #include "cuda/rms_norm.h"
-
-#include <cuda_runtime.h>
 
 namespace v4::kernels::cuda {
 
 namespace {
 
-// One block per row; threads stride over the columns and reduce the sum of squares in shared memory.
-__global__ void rms_norm_kernel(const float * x, const float * w, float * y, int64_t cols, float eps) {
-    extern __shared__ float partial[];
+constexpr int k_norm_threads = 256;
+
+// One block per row: optional residual add, then the sum of squares reduced with warp shuffles and
+// one shared-memory step, then the scaled write. Each thread touches only its own columns, so y
+// may alias x and the add needs no barrier before the reduction.
+__global__ void add_rms_norm_kernel(float * x, const float * add, const float * w, float * y, int64_t cols, float eps) {
+    __shared__ float warp_sums[k_norm_threads / 32];
     const int64_t row = blockIdx.x;
-    const float * xr = x + row * cols;
+    float *       xr = x + row * cols;
     float *       yr = y + row * cols;
 
     float sum = 0.0f;
     for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
-        sum += xr[c] * xr[c];
-    }
-    partial[threadIdx.x] = sum;
-    __syncthreads();
-    for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
-        if (threadIdx.x < stride) {
-            partial[threadIdx.x] += partial[threadIdx.x + stride];
+        float v = xr[c];
+        if (add != nullptr) {
+            v += add[row * cols + c];
+            xr[c] = v;
         }
-        __syncthreads();
+        sum += v * v;
     }
-    const float scale = rsqrtf(partial[0] / static_cast<float>(cols) + eps);
+    for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+    if ((threadIdx.x & 31) == 0) warp_sums[threadIdx.x >> 5] = sum;
+    __syncthreads();
+    float total = 0.0f;
+    for (int i = 0; i < k_norm_threads / 32; ++i) total += warp_sums[i];
+    const float scale = rsqrtf(total / static_cast<float>(cols) + eps);
     for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) {
         yr[c] = xr[c] * scale * w[c];
     }
@@ -38,20 +43,23 @@ struct device_buffer {
 
 } // namespace
 
+void add_rms_norm(float * x, const float * add, const float * w, float * y, int n_rows, int n, float eps,
+                  cudaStream_t stream) {
+    add_rms_norm_kernel<<<static_cast<unsigned>(n_rows), k_norm_threads, 0, stream>>>(x, add, w, y, n, eps);
+}
+
 std::string rms_norm_host(const float * x, const float * w, float * y, int64_t rows, int64_t cols, float eps) {
-    device_buffer dx, dw, dy;
+    device_buffer dx, dw;
     const size_t bytes = static_cast<size_t>(rows * cols) * sizeof(float);
     cudaError_t err = cudaMalloc(&dx.ptr, bytes);
     if (err == cudaSuccess) err = cudaMalloc(&dw.ptr, static_cast<size_t>(cols) * sizeof(float));
-    if (err == cudaSuccess) err = cudaMalloc(&dy.ptr, bytes);
     if (err == cudaSuccess) err = cudaMemcpy(dx.ptr, x, bytes, cudaMemcpyHostToDevice);
     if (err == cudaSuccess) err = cudaMemcpy(dw.ptr, w, static_cast<size_t>(cols) * sizeof(float), cudaMemcpyHostToDevice);
     if (err == cudaSuccess) {
-        constexpr int threads = 256;
-        rms_norm_kernel<<<static_cast<unsigned>(rows), threads, threads * sizeof(float)>>>(dx.ptr, dw.ptr, dy.ptr, cols, eps);
+        add_rms_norm(dx.ptr, nullptr, dw.ptr, dx.ptr, static_cast<int>(rows), static_cast<int>(cols), eps, nullptr);
         err = cudaGetLastError();
     }
-    if (err == cudaSuccess) err = cudaMemcpy(y, dy.ptr, bytes, cudaMemcpyDeviceToHost);
+    if (err == cudaSuccess) err = cudaMemcpy(y, dx.ptr, bytes, cudaMemcpyDeviceToHost);
     return err == cudaSuccess ? std::string() : std::string(cudaGetErrorString(err));
 }
 
