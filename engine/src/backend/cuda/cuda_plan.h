@@ -1,0 +1,48 @@
+// Host-side arithmetic of the CUDA backend, kept free of CUDA so the unit tests check it on any
+// machine: how many splits flash-decoding uses, where each activation lives in the device scratch,
+// and whether weights + KV cache + scratch fit the device's free memory.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "models/model_impl.h"
+
+namespace v4::detail {
+
+// Splits of the KV range per (head, token) for flash-decoding: enough blocks to give every SM two
+// (2 * n_sm >= n_head * n_tokens * splits when possible), never splits of fewer than 32 keys, at
+// most 64. Non-decreasing in n_kv, so a bound computed at n_ctx covers every shorter context.
+int attention_splits(int n_tokens, int n_head, int n_kv, int n_sm);
+
+// Byte offsets (256-aligned) of the activations of one ubatch of up to n_batch tokens.
+struct cuda_scratch_layout {
+    size_t x = 0, cur = 0, q = 0, k = 0, v = 0, attn = 0, o = 0, gate = 0, up = 0;
+    size_t logits = 0;   // [n_batch][n_vocab] (every row: prefill with all_logits)
+    size_t partial = 0;  // flash-decoding partials, the largest any ubatch size needs at n_ctx
+    size_t tokens = 0;   // int32 [n_batch]
+    size_t pos0 = 0;     // int32
+    size_t total = 0;
+};
+cuda_scratch_layout plan_cuda_scratch(const hparams & hp, uint32_t n_batch, uint32_t n_ctx, int n_sm);
+
+// f16 K and V for every layer at n_ctx positions.
+uint64_t cuda_kv_bytes(const hparams & hp, uint32_t n_ctx);
+
+struct cuda_memory_plan {
+    uint64_t weight_bytes = 0;  // 0 when another session already uploaded them
+    uint64_t kv_bytes = 0;
+    uint64_t scratch_bytes = 0;
+    uint64_t free_bytes = 0;    // cudaMemGetInfo
+    uint64_t margin_bytes = 0;  // left for the CUDA context, graphs and other processes
+    uint64_t need() const { return weight_bytes + kv_bytes + scratch_bytes; }
+    bool     fits() const { return need() + margin_bytes <= free_bytes; }
+    // "weights 4.1 GiB + KV cache 1.8 GiB + scratch 0.3 GiB = 6.2 GiB, free 5.0 GiB (keeping 0.5 GiB spare)"
+    std::string describe() const;
+};
+// The margin is 512 MiB or 5% of the free memory, whichever is larger.
+cuda_memory_plan plan_cuda_memory(const hparams & hp, uint64_t weight_bytes, uint32_t n_ctx, uint32_t n_batch,
+                                  uint64_t free_bytes, int n_sm);
+
+} // namespace v4::detail

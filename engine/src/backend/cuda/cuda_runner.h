@@ -1,0 +1,43 @@
+// The CUDA path of a session: a device-resident forward for the dense families (llama, qwen2,
+// qwen3, gemma3). Weights are uploaded once per model in their GGUF block formats and shared by
+// every session of that model; each session owns an f16 KV cache and the activations on the
+// device, runs one forward per ubatch and replays the decode step from a CUDA graph. Logits are
+// copied back to the host, where the session's sampler runs as on the CPU path.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "v4/model.h"
+
+namespace v4::detail {
+
+class device_runner {
+public:
+    virtual ~device_runner() = default;
+    // Evaluates tokens at positions pos0 .. and appends their K/V to the device cache; writes the
+    // logits of the last token ([n_vocab]) or, with all_logits, of every token ([T][n_vocab]).
+    // tokens.size() <= the n_batch the runner was made with; tokens are already validated.
+    virtual void forward(std::span<const int32_t> tokens, int pos0, bool all_logits, float * logits,
+                         const std::atomic<bool> * cancel) = 0;
+    // Copies K and V rows 0 .. n_tokens-1 of layer il ([n_tokens][kv_dim] f16 bits, the layout of
+    // the CPU session's cache) to the host, and back (session snapshots).
+    virtual void read_kv(int il, int n_tokens, uint16_t * k, uint16_t * v) = 0;
+    virtual void write_kv(int il, int n_tokens, const uint16_t * k, const uint16_t * v) = 0;
+    // "NVIDIA H100 80GB HBM3: weights 0.24 GiB + KV cache ... " for logs and `v4 bench`.
+    virtual std::string describe() const = 0;
+};
+
+// Why the CUDA path cannot run this model here, or an empty string when it can: no CUDA build,
+// no device, an architecture other than the dense families, an unsupported tensor type or head
+// size, or (checked against cudaMemGetInfo) not enough free device memory, with the numbers.
+std::string cuda_unavailable_reason(const std::shared_ptr<const model> & m, uint32_t n_ctx, uint32_t n_batch);
+
+// Throws v4::Error (unsupported, out_of_memory) with the reason above when it cannot.
+std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const model> & m, uint32_t n_ctx,
+                                                uint32_t n_batch);
+
+} // namespace v4::detail
