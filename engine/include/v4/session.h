@@ -31,6 +31,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "v4/model.h"
@@ -43,11 +45,20 @@ namespace v4 {
 // about 25% slower decode and 40% slower prefill on a small model.
 enum class activation_precision { fast, accurate };
 
+// Where a session runs its forward passes. `cuda` runs the dense families (llama, qwen2, qwen3,
+// gemma3) on the first CUDA device and throws v4::Error (unsupported, or out_of_memory with the
+// weights/KV/scratch numbers) when it cannot; `automatic` uses CUDA when it can and the CPU
+// otherwise, and session::device_note() says why. Sampling stays on the host either way.
+enum class compute_device { cpu, cuda, automatic };
+// "cpu", "cuda", "auto" -> the device; anything else -> false.
+bool parse_compute_device(std::string_view name, compute_device & out);
+
 struct session_params {
     uint32_t n_ctx = 4096;     // KV cache positions; 0: the model's training context
     int      n_threads = 0;    // 0: hardware concurrency
     uint32_t n_batch = 256;    // tokens evaluated per forward pass (ubatch) during prefill
     activation_precision precision = activation_precision::fast;
+    compute_device device = compute_device::cpu;
 };
 
 struct prefill_options {
@@ -92,6 +103,9 @@ public:
     void                 load_state(std::span<const uint8_t> bytes);
 
     const model & get_model() const;
+
+    const char *        device() const;      // "cpu" or "cuda": where this session runs
+    const std::string & device_note() const; // one line: the device, or why `automatic` chose the CPU
 
 private:
     std::unique_ptr<detail::session_impl> m_impl;
