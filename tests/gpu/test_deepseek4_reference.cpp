@@ -1,0 +1,418 @@
+// The scalar DeepSeek-V4 references (kernels/reference/deepseek4_ops) against the engine's own fp32
+// forward, on the CPU, so the ground truth of the CUDA tests is itself checked without a GPU:
+//   - weight decoders and views against engine quant_formats (every code),
+//   - indexer scores and top-k against engine deepseek4_index (ties included),
+//   - routing against values worked out by hand,
+//   - a whole forward built only from the reference ops (mHC, compressor, indexer, sparse attention
+//     with sinks, routing, expert GEMVs) against d4_eval, chunk by chunk with the carried state.
+// Also the host-side partition math of the CUDA launchers (kernels/cuda/deepseek4/d4_launch_math.h).
+#include <QTest>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "cuda/deepseek4/d4_launch_math.h"
+#include "models/deepseek4/deepseek4.h"
+#include "models/deepseek4/deepseek4_index.h"
+#include "models/deepseek4/deepseek4_synthetic.h"
+#include "models/deepseek4/quant_formats.h"
+#include "reference/deepseek4_ops.h"
+
+namespace ds = v4::deepseek4;
+namespace rd = v4::kernels::ref::d4;
+namespace lm = v4::kernels::cuda::d4;
+
+namespace {
+
+bool same_float(float a, float b) { return (std::isnan(a) && std::isnan(b)) || (a == b && std::signbit(a) == std::signbit(b)); }
+
+rd::rope_table table(const ds::d4_rope & r) { return {r.inv_freq.data(), int(r.inv_freq.size()), r.attn_factor}; }
+
+// ---- a forward made of the reference ops, the same shape as engine d4_eval --------------------
+
+struct comp_state {
+    std::vector<float> buf_kv, buf_gate, prev_kv, prev_gate, entries;
+    int n_entries = 0;
+};
+struct layer_state {
+    std::vector<float> kv_tail;
+    comp_state comp, index_comp;
+};
+struct ref_state {
+    int n_past = 0;
+    std::vector<layer_state> layers;
+};
+
+std::vector<float> lin(const std::vector<float> & x, int T, int in, const std::vector<float> & w, int out) {
+    std::vector<float> y(size_t(T) * out);
+    rd::linear(x.data(), T, in, w.data(), out, y.data());
+    return y;
+}
+
+void compress_append(const ds::d4_config & c, const ds::d4_compressor & comp, int ratio, const std::vector<float> & x,
+                     int S, comp_state & st) {
+    rd::compress_params p;
+    p.ratio = ratio;
+    p.dim = comp.dim;
+    p.overlap = comp.overlap;
+    p.pos_bias = comp.pos_bias.data();
+    p.kv_norm = comp.kv_norm.data();
+    p.rms_eps = c.rms_eps;
+    p.rope = table(c.rope_compress);
+    const int width = p.width();
+    const std::vector<float> kv = lin(x, S, c.hidden, comp.kv_proj, width), gate = lin(x, S, c.hidden, comp.gate_proj, width);
+    st.buf_kv.insert(st.buf_kv.end(), kv.begin(), kv.end());
+    st.buf_gate.insert(st.buf_gate.end(), gate.begin(), gate.end());
+    const int n_close = int(st.buf_kv.size() / size_t(width)) / ratio;
+    if (n_close == 0) return;
+    st.entries.resize(size_t(st.n_entries + n_close) * p.dim);
+    rd::compress_windows(p, st.buf_kv.data(), st.buf_gate.data(), st.prev_kv.empty() ? nullptr : st.prev_kv.data(),
+                         st.prev_gate.empty() ? nullptr : st.prev_gate.data(), n_close, st.n_entries,
+                         &st.entries[size_t(st.n_entries) * p.dim]);
+    const size_t consumed = size_t(n_close) * ratio * width, last = consumed - size_t(ratio) * width;
+    if (p.overlap) {
+        st.prev_kv.assign(st.buf_kv.begin() + std::ptrdiff_t(last), st.buf_kv.begin() + std::ptrdiff_t(consumed));
+        st.prev_gate.assign(st.buf_gate.begin() + std::ptrdiff_t(last), st.buf_gate.begin() + std::ptrdiff_t(consumed));
+    }
+    st.n_entries += n_close;
+    st.buf_kv.erase(st.buf_kv.begin(), st.buf_kv.begin() + std::ptrdiff_t(consumed));
+    st.buf_gate.erase(st.buf_gate.begin(), st.buf_gate.begin() + std::ptrdiff_t(consumed));
+}
+
+std::vector<float> attention(const ds::d4_config & c, const ds::d4_layer & L, ds::d4_attn type, const std::vector<float> & x,
+                             int S, int n_past, layer_state & st) {
+    const int H = c.n_heads, hd = c.head_dim, D = c.hidden;
+    const rd::rope_table rope = table(type == ds::d4_attn::sliding ? c.rope_main : c.rope_compress);
+    std::vector<float> q_res = lin(x, S, D, L.q_a, c.q_lora_rank);
+    rd::rms_norm_rows(q_res.data(), S, c.q_lora_rank, L.q_a_norm.data(), c.rms_eps);
+    std::vector<float> q = lin(q_res, S, c.q_lora_rank, L.q_b, H * hd);
+    rd::rms_norm_rows(q.data(), int64_t(S) * H, hd, nullptr, c.rms_eps);
+    std::vector<float> kv = lin(x, S, D, L.kv, hd);
+    rd::rms_norm_rows(kv.data(), S, hd, L.kv_norm.data(), c.rms_eps);
+    for (int t = 0; t < S; t++) {
+        for (int h = 0; h < H; h++) rd::rope_apply(&q[(size_t(t) * H + h) * hd], hd, rope, n_past + t, 1.0f);
+        rd::rope_apply(&kv[size_t(t) * hd], hd, rope, n_past + t, 1.0f);
+    }
+    std::vector<float> keys = st.kv_tail;
+    keys.insert(keys.end(), kv.begin(), kv.end());
+    const int n_keys_win = int(keys.size() / size_t(hd));
+
+    rd::attn_kv where;
+    where.win = keys.data();
+    where.win_base = n_past - int(st.kv_tail.size() / size_t(hd));
+    where.win_cap = n_keys_win;
+    std::vector<int32_t> sel, n_sel;
+    if (type != ds::d4_attn::sliding) {
+        const int ratio = type == ds::d4_attn::csa ? c.csa_ratio : c.hca_ratio;
+        compress_append(c, L.comp, ratio, x, S, st.comp);
+        where.comp = st.comp.entries.data();
+        if (type == ds::d4_attn::hca) where.hca_ratio = c.hca_ratio;
+    }
+    if (type == ds::d4_attn::csa) {  // lightning indexer
+        const int IH = c.index_heads, idim = c.index_head_dim;
+        compress_append(c, L.index_comp, c.csa_ratio, x, S, st.index_comp);
+        std::vector<float> iq = lin(q_res, S, c.q_lora_rank, L.index_q_b, IH * idim);
+        const rd::rope_table crope = table(c.rope_compress);
+        for (int t = 0; t < S; t++) {
+            for (int h = 0; h < IH; h++) rd::rope_apply(&iq[(size_t(t) * IH + h) * idim], idim, crope, n_past + t, 1.0f);
+        }
+        std::vector<float> head_w = lin(x, S, D, L.index_weights, IH);
+        const float scale = (1.0f / std::sqrt(float(idim))) * (1.0f / std::sqrt(float(IH)));
+        for (float & w : head_w) w *= scale;
+        const int n_keys = st.index_comp.n_entries;
+        std::vector<float> scores(size_t(S) * n_keys);
+        rd::index_scores(st.index_comp.entries.data(), n_keys, idim, iq.data(), head_w.data(), S, IH, scores.data());
+        sel.assign(size_t(S) * c.index_topk, -1);
+        n_sel.resize(size_t(S));
+        for (int t = 0; t < S; t++) {
+            n_sel[size_t(t)] = rd::top_k_ascending(&scores[size_t(t) * n_keys], (n_past + t + 1) / c.csa_ratio, c.index_topk,
+                                                   &sel[size_t(t) * c.index_topk]);
+        }
+        where.sel = sel.data();
+        where.n_sel = n_sel.data();
+        where.sel_ld = c.index_topk;
+    }
+    rd::attn_params ap;
+    ap.H = H;
+    ap.hd = hd;
+    ap.window = c.sliding_window;
+    ap.scale = 1.0f / std::sqrt(float(hd));
+    ap.sinks = L.sinks.data();
+    ap.rope = rope;
+    std::vector<float> out(size_t(S) * H * hd);
+    rd::sparse_attention(ap, where, q.data(), S, n_past, out.data());
+    const size_t keep = std::min(size_t(n_keys_win), size_t(c.sliding_window - 1));
+    st.kv_tail.assign(keys.end() - std::ptrdiff_t(keep * hd), keys.end());
+
+    const int G = c.o_groups, R = c.o_lora_rank;
+    std::vector<float> grouped(size_t(S) * G * R);
+    rd::grouped_linear(out.data(), S, G, H * hd / G, L.o_a.data(), R, grouped.data());
+    return lin(grouped, S, G * R, L.o_b, D);
+}
+
+std::vector<float> moe(const ds::d4_config & c, const ds::d4_layer & L, bool hashed, const std::vector<float> & x,
+                       const std::vector<int32_t> & tokens, int T) {
+    const int D = c.hidden, E = c.n_experts, K = c.n_experts_used, F = c.moe_ff;
+    const std::vector<float> logits = lin(x, T, D, L.router, E);
+    const std::vector<int32_t> tid2eid(L.tid2eid.begin(), L.tid2eid.end());
+    std::vector<int32_t> ids(size_t(T) * K);
+    std::vector<float> weights(size_t(T) * K), out(size_t(T) * D);
+    rd::route(logits.data(), T, E, K, hashed ? nullptr : L.router_bias.data(), tid2eid.data(), tokens.data(),
+              c.routed_scale, ids.data(), weights.data());
+    const rd::weight_view sh_gate{rd::wfmt::f32, L.sh_gate.data(), nullptr, D, F, 0};
+    const rd::weight_view sh_up{rd::wfmt::f32, L.sh_up.data(), nullptr, D, F, 0};
+    const rd::weight_view sh_down{rd::wfmt::f32, L.sh_down.data(), nullptr, F, D, 0};
+    std::vector<float> h(size_t(T) * F);
+    rd::expert_gate_up(sh_gate, sh_up, x.data(), T, nullptr, 1, F, c.swiglu_limit, h.data());
+    rd::expert_down(sh_down, h.data(), T, nullptr, nullptr, 1, D, F, false, out.data());
+    const rd::weight_view gate{rd::wfmt::f32, L.exp_gate_up.data(), nullptr, D, 2 * F, 0};
+    const rd::weight_view up{rd::wfmt::f32, L.exp_gate_up.data(), nullptr, D, 2 * F, F};
+    const rd::weight_view down{rd::wfmt::f32, L.exp_down.data(), nullptr, F, D, 0};
+    h.resize(size_t(T) * K * F);
+    rd::expert_gate_up(gate, up, x.data(), T, ids.data(), K, F, c.swiglu_limit, h.data());
+    rd::expert_down(down, h.data(), T, ids.data(), weights.data(), K, D, F, true, out.data());
+    return out;
+}
+
+std::vector<float> ref_eval(const ds::d4_model & m, ref_state & st, const std::vector<int32_t> & tokens) {
+    const ds::d4_config & c = m.cfg;
+    const int S = int(tokens.size()), D = c.hidden, n = c.hc_mult;
+    const rd::hc_params hp{n, D, c.hc_sinkhorn_iters, c.rms_eps, c.hc_eps};
+    std::vector<float> X(size_t(S) * n * D), post(size_t(S) * n), comb(size_t(S) * n * n), in(size_t(S) * D);
+    for (int t = 0; t < S; t++) {
+        for (int j = 0; j < n; j++) std::copy_n(&m.tok_embd[size_t(tokens[size_t(t)]) * D], D, &X[(size_t(t) * n + j) * D]);
+    }
+    for (int il = 0; il < c.n_layers; il++) {
+        const ds::d4_layer & L = m.layers[size_t(il)];
+        rd::hc_collapse(hp, X.data(), S, L.attn_hc_fn.data(), L.attn_hc_base.data(), L.attn_hc_scale.data(), in.data(),
+                        post.data(), comb.data());
+        rd::rms_norm_rows(in.data(), S, D, L.attn_norm.data(), c.rms_eps);
+        const std::vector<float> a = attention(c, L, c.attn_types[size_t(il)], in, S, st.n_past, st.layers[size_t(il)]);
+        rd::hc_expand(hp, X.data(), S, a.data(), post.data(), comb.data());
+        rd::hc_collapse(hp, X.data(), S, L.ffn_hc_fn.data(), L.ffn_hc_base.data(), L.ffn_hc_scale.data(), in.data(),
+                        post.data(), comb.data());
+        rd::rms_norm_rows(in.data(), S, D, L.ffn_norm.data(), c.rms_eps);
+        const std::vector<float> f = moe(c, L, c.hash_moe[size_t(il)], in, tokens, S);
+        rd::hc_expand(hp, X.data(), S, f.data(), post.data(), comb.data());
+    }
+    st.n_past += S;
+    std::vector<float> h(size_t(S) * D);
+    rd::hc_head(hp, X.data(), S, m.head_fn.data(), m.head_base.data(), m.head_scale.data(), h.data());
+    rd::rms_norm_rows(h.data(), S, D, m.out_norm.data(), c.rms_eps);
+    return lin(h, S, D, m.lm_head, c.vocab);
+}
+
+// Small enough to run in a second, big enough that every path is taken: windows close mid-chunk,
+// the indexer has more entries than top-k, the sliding window is shorter than the sequence, the
+// clamp of SwiGLU bites, an odd number of mHC streams.
+ds::d4_config tiny_config() {
+    ds::d4_config c;
+    c.vocab = 97;
+    c.hidden = 32;
+    c.n_layers = 4;
+    c.n_heads = 4;
+    c.head_dim = 16;
+    c.rope_dim = 8;
+    c.q_lora_rank = 24;
+    c.o_groups = 2;
+    c.o_lora_rank = 8;
+    c.n_experts = 8;
+    c.n_experts_used = 3;
+    c.moe_ff = 16;
+    c.routed_scale = 1.5f;
+    c.swiglu_limit = 1.0f;
+    c.sliding_window = 6;
+    c.csa_ratio = 4;
+    c.hca_ratio = 8;
+    c.index_heads = 2;
+    c.index_head_dim = 8;
+    c.index_topk = 3;
+    c.hc_mult = 3;
+    c.hc_sinkhorn_iters = 20;
+    c.rope_main = ds::d4_rope_default(c.rope_theta, c.rope_dim);
+    c.rope_compress = ds::d4_rope_yarn(c.compress_rope_theta, c.rope_dim, 16.0f, 65536.0, 32.0f, 1.0f, true);
+    c.attn_types = {ds::d4_attn::sliding, ds::d4_attn::csa, ds::d4_attn::hca, ds::d4_attn::csa};
+    c.hash_moe = {true, true, false, false};
+    return c;
+}
+
+} // namespace
+
+class TestDeepseek4Reference : public QObject {
+    Q_OBJECT
+
+private slots:
+    void decodersMatchEngineForEveryCode() {
+        for (int b = 0; b < 256; b++) {
+            QVERIFY2(same_float(rd::fp8_e4m3_to_float(uint8_t(b)), ds::fp8_e4m3_to_float(uint8_t(b))) ||
+                         (std::isnan(rd::fp8_e4m3_to_float(uint8_t(b))) && std::isnan(ds::fp8_e4m3_to_float(uint8_t(b)))),
+                     qPrintable(QString("fp8 code %1").arg(b)));
+            QVERIFY2(same_float(rd::e8m0_to_float(uint8_t(b)), ds::e8m0_to_float(uint8_t(b))), qPrintable(QString("e8m0 %1").arg(b)));
+        }
+        for (int b = 0; b < 16; b++) QVERIFY(same_float(rd::fp4_e2m1_to_float(uint8_t(b)), ds::fp4_e2m1_to_float(uint8_t(b))));
+        QCOMPARE(rd::bf16_to_float(0x3F80), 1.0f);
+        QCOMPARE(rd::bf16_to_float(0xC040), -3.0f);
+        QCOMPARE(rd::fp8_e4m3_to_float(0x7E), 448.0f);      // the largest finite E4M3
+        QCOMPARE(rd::fp8_e4m3_to_float(0x01), 0.001953125f); // the smallest subnormal, 2^-9
+    }
+
+    // weight_at over fp8 128-blocks (ragged edges, two experts, a row0 view) and MXFP4 against the
+    // engine's whole-matrix dequantisers.
+    void weightViewsMatchEngineDequant() {
+        std::mt19937 rng(7);
+        const int64_t rows = 300, cols = 200, E = 2;  // 3 x 2 scale blocks, both ragged
+        std::vector<uint8_t> w8(size_t(E * rows * cols));
+        for (auto & b : w8) b = uint8_t(rng() & 0x7E);  // no NaN codes
+        const int64_t nsc = 3 * 2;
+        std::vector<float> sc(size_t(E * nsc));
+        for (auto & s : sc) s = std::ldexp(1.0f, int(rng() % 9) - 4);
+        const rd::weight_view v8{rd::wfmt::fp8_e4m3_b128, w8.data(), sc.data(), cols, rows, 0};
+        const rd::weight_view v8_up{rd::wfmt::fp8_e4m3_b128, w8.data(), sc.data(), cols, rows, 150};
+        std::vector<float> full(size_t(rows * cols));
+        for (int e = 0; e < E; e++) {
+            ds::dequant_fp8_blocks(&w8[size_t(e * rows * cols)], rows, cols, &sc[size_t(e * nsc)], 128, full.data());
+            for (int64_t r = 0; r < rows; r++) {
+                for (int64_t c = 0; c < cols; c++) QCOMPARE(rd::weight_at(v8, e, r, c), full[size_t(r * cols + c)]);
+            }
+            for (int64_t r = 0; r < 150; r++) QCOMPARE(rd::weight_at(v8_up, e, r, 199), full[size_t((150 + r) * cols + 199)]);
+        }
+        const int64_t r4 = 5, c4 = 96;
+        std::vector<uint8_t> p4(size_t(E * r4 * c4 / 2)), s4(size_t(E * r4 * c4 / 32));
+        for (auto & b : p4) b = uint8_t(rng());
+        for (auto & b : s4) b = uint8_t(120 + rng() % 14);
+        const rd::weight_view v4{rd::wfmt::fp4_e2m1_b32, p4.data(), s4.data(), c4, r4, 0};
+        std::vector<float> full4(size_t(r4 * c4));
+        for (int e = 0; e < E; e++) {
+            ds::dequant_fp4(&p4[size_t(e * r4 * c4 / 2)], r4, c4, &s4[size_t(e * r4 * c4 / 32)], full4.data());
+            for (int64_t r = 0; r < r4; r++) {
+                for (int64_t c = 0; c < c4; c++) QCOMPARE(rd::weight_at(v4, e, r, c), full4[size_t(r * c4 + c)]);
+            }
+        }
+    }
+
+    void topKMatchesEngineWithTies() {
+        std::mt19937 rng(11);
+        for (int n : {0, 1, 3, 4, 37, 500}) {
+            for (int k : {1, 3, 4, 64}) {
+                for (int levels : {3, 1000}) {  // few levels: ties everywhere
+                    std::vector<float> s(static_cast<size_t>(n));
+                    for (float & v : s) v = float(int(rng() % unsigned(levels)) - levels / 2) * 0.25f;
+                    std::vector<int32_t> got(size_t(std::min(n, k)));
+                    const int m = rd::top_k_ascending(s.data(), n, k, got.data());
+                    const std::vector<int> want = ds::top_k_entries(s.data(), n, k);
+                    QCOMPARE(m, int(want.size()));
+                    QVERIFY2(std::equal(want.begin(), want.end(), got.begin()), qPrintable(QString("n %1 k %2").arg(n).arg(k)));
+                }
+            }
+        }
+    }
+
+    void indexScoresMatchEngine() {
+        std::mt19937 rng(3);
+        std::normal_distribution<float> N(0.0f, 1.0f);
+        const int n_keys = 19, dim = 24, n_q = 5, H = 3;
+        std::vector<float> keys(size_t(n_keys * dim)), q(size_t(n_q * H * dim)), w(size_t(n_q * H));
+        for (auto * v : {&keys, &q, &w}) for (float & x : *v) x = N(rng);
+        std::vector<float> a(size_t(n_q * n_keys)), b(a.size());
+        rd::index_scores(keys.data(), n_keys, dim, q.data(), w.data(), n_q, H, a.data());
+        ds::index_scores(keys.data(), n_keys, dim, q.data(), w.data(), n_q, H, b.data());
+        for (size_t i = 0; i < a.size(); i++) QVERIFY(std::abs(a[i] - b[i]) <= 1e-5f * (1.0f + std::abs(b[i])));
+    }
+
+    // Worked by hand: logits 0 for every expert give score sqrt(ln 2) each; with bias {0, .5, .5, 0}
+    // the top 2 are experts 1 and 2 (tie between them, and 0 / 3 tie below: lower ids win), each
+    // weight = 1/2 * routed_scale. A hashed token takes the table's order.
+    void routeByHand() {
+        const float logits[4] = {0, 0, 0, 0}, bias[4] = {0, 0.5f, 0.5f, 0};
+        int32_t ids[2];
+        float w[2];
+        rd::route(logits, 1, 4, 2, bias, nullptr, nullptr, 3.0f, ids, w);
+        QCOMPARE(ids[0], 1);
+        QCOMPARE(ids[1], 2);
+        QCOMPARE(w[0], 1.5f);
+        QCOMPARE(w[1], 1.5f);
+        const float bias_tie[4] = {0, 0, 0, 0};  // all equal: 0 and 1
+        rd::route(logits, 1, 4, 2, bias_tie, nullptr, nullptr, 1.0f, ids, w);
+        QCOMPARE(ids[0], 0);
+        QCOMPARE(ids[1], 1);
+        const float lg[4] = {30.0f, 0.0f, 0.0f, 0.0f};  // softplus(30) = 30 (threshold), sqrt: 5.4772
+        const int32_t table[2 * 2] = {3, 1, 0, 2}, tok = 1;
+        rd::route(lg, 1, 4, 2, nullptr, table, &tok, 1.0f, ids, w);
+        QCOMPARE(ids[0], 0);
+        QCOMPARE(ids[1], 2);
+        const float s0 = std::sqrt(30.0f), s2 = std::sqrt(std::log(2.0f));
+        QVERIFY(std::abs(w[0] - s0 / (s0 + s2)) < 1e-6f);
+        QVERIFY(std::abs(w[1] - s2 / (s0 + s2)) < 1e-6f);
+        QCOMPARE(rd::swiglu_clamped(3.0f, -5.0f, 1.0f), (1.0f / (1.0f + std::exp(-1.0f))) * -1.0f);
+    }
+
+    // Every reference op together reproduces the engine: same logits, chunk by chunk.
+    void composedForwardMatchesEngine() {
+        const ds::d4_config c = tiny_config();
+        ds::d4_check_config(c, "tiny config");
+        const ds::d4_model m = ds::d4_synthetic_model(c, 42);
+        std::mt19937 rng(5);
+        std::vector<int32_t> tokens(40);
+        for (int32_t & t : tokens) t = int32_t(rng() % unsigned(c.vocab));
+        ds::d4_state es = ds::d4_new_state(m);
+        ref_state rs;
+        rs.layers.resize(size_t(c.n_layers));
+        double worst = 0;
+        int rows = 0, same_top1 = 0;
+        size_t at = 0;
+        for (int chunk : {13, 1, 1, 7, 18}) {
+            const std::vector<int32_t> part(tokens.begin() + std::ptrdiff_t(at), tokens.begin() + std::ptrdiff_t(at + size_t(chunk)));
+            at += size_t(chunk);
+            const std::vector<float> want = ds::d4_eval(m, es, part);
+            const std::vector<float> got = ref_eval(m, rs, part);
+            QCOMPARE(got.size(), want.size());
+            for (int t = 0; t < chunk; t++) {
+                const float * w = &want[size_t(t) * c.vocab];
+                const float * g = &got[size_t(t) * c.vocab];
+                float scale = 0;
+                for (int v = 0; v < c.vocab; v++) scale = std::max(scale, std::abs(w[v]));
+                for (int v = 0; v < c.vocab; v++) worst = std::max(worst, double(std::abs(w[v] - g[v]) / scale));
+                same_top1 += (std::max_element(w, w + c.vocab) - w) == (std::max_element(g, g + c.vocab) - g);
+                rows++;
+            }
+        }
+        QCOMPARE(size_t(rs.n_past), tokens.size());
+        qInfo("reference forward vs d4_eval: %d rows, max |diff| / max |logit| = %.3g, same top-1 %d/%d", rows, worst,
+              same_top1, rows);
+        QVERIFY2(worst < 1e-4, qPrintable(QString::number(worst)));
+        QCOMPARE(same_top1, rows);
+    }
+
+    // The launchers' partitions cover every index exactly once.
+    void launchPartitionsCoverEverything() {
+        for (int n : {0, 1, 31, 32, 33, 1000, 262144 + 7}) {
+            for (int parts : {1, 3, 8, 64}) {
+                int covered = 0, prev_end = 0;
+                const int chunk = lm::split_chunk(n, parts);
+                for (int s = 0; s < lm::split_count(n, chunk); s++) {
+                    const lm::span sp = lm::split_span(n, chunk, s);
+                    QCOMPARE(sp.begin, prev_end);
+                    QVERIFY(sp.end > sp.begin && sp.end <= n);
+                    covered += sp.end - sp.begin;
+                    prev_end = sp.end;
+                }
+                QCOMPARE(covered, n);
+                QVERIFY(lm::split_count(n, chunk) <= std::max(parts, 1));
+            }
+        }
+        // Radix select: 4 passes of 8 bits over the order-preserving key; -0 and +0 share a key.
+        QCOMPARE(lm::float_order_key(-0.0f), lm::float_order_key(0.0f));
+        const float ladder[] = {-INFINITY, -3.5f, -1e-30f, 0.0f, 1e-30f, 2.0f, 3.5f, INFINITY};
+        for (size_t i = 0; i + 1 < std::size(ladder); i++) QVERIFY(lm::float_order_key(ladder[i]) < lm::float_order_key(ladder[i + 1]));
+        QCOMPARE(lm::ceil_div(0, 4), 0);
+        QCOMPARE(lm::ceil_div(9, 4), 3);
+        QCOMPARE(lm::visible_entries(0, 0, 4), 0);   // position 0: nothing closed yet
+        QCOMPARE(lm::visible_entries(3, 0, 4), 1);   // position 3 closes the first window
+        QCOMPARE(lm::visible_entries(10, 5, 4), 4);  // position 15
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDeepseek4Reference)
+#include "test_deepseek4_reference.moc"
