@@ -545,6 +545,49 @@ Status ConversationStore::switchToBranch(qint64 messageId) {
     return {};
 }
 
+Status ConversationStore::setCitations(qint64 messageId, const QList<qint64> & chunkIds) {
+    Transaction transaction(m_db);
+    if (Status s = transaction.begin(); !s) {
+        return report(s);
+    }
+    auto clear = m_db.prepare(QStringLiteral("DELETE FROM message_citations WHERE message_id = ?1"));
+    if (!clear) {
+        return report(Status(clear.error()));
+    }
+    clear->bind(1, messageId);
+    if (Status s = clear->run(); !s) {
+        return report(s);
+    }
+    auto insert = m_db.prepare(QStringLiteral("INSERT INTO message_citations(message_id, number, chunk_id) VALUES (?1, ?2, ?3)"));
+    if (!insert) {
+        return report(Status(insert.error()));
+    }
+    for (qsizetype i = 0; i < chunkIds.size(); ++i) {
+        insert->reset();
+        insert->bind(1, messageId).bind(2, qint64(i + 1)).bind(3, chunkIds.at(i));
+        if (Status s = insert->run(); !s) {
+            return report(s);
+        }
+    }
+    return report(transaction.commit());
+}
+
+Expected<QHash<qint64, QList<qint64>>> ConversationStore::citations(qint64 conversationId) {
+    auto stmt = m_db.prepare(QStringLiteral("SELECT c.message_id, c.chunk_id FROM message_citations c "
+                                            "JOIN messages m ON m.id = c.message_id "
+                                            "WHERE m.conversation_id = ?1 ORDER BY c.message_id, c.number"));
+    if (!stmt) {
+        return stmt.error();
+    }
+    stmt->bind(1, conversationId);
+    QHash<qint64, QList<qint64>> out;
+    SqlStatement & row = stmt.value();
+    if (Status s = row.forEachRow([&] { out[row.int64(0)].append(row.int64(1)); }); !s) {
+        return s.error();
+    }
+    return out;
+}
+
 Status ConversationStore::deleteMessage(qint64 messageId) {
     auto msg = message(messageId);
     if (!msg) {

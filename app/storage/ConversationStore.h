@@ -141,6 +141,10 @@ public:
     // can show what went wrong. ChatError::Kind::Cancelled gives status 'cancelled'.
     Status failAssistantMessage(qint64 messageId, const ChatError & error, bool keepPartial);
     Status flushAll(); // writes every pending stream now (shutdown, tests)
+    // The document passages an answer was given: chunkIds[n - 1] is behind its [n]. Replaces what
+    // the message had. citations(): message id -> chunk ids, for the conversation's answers.
+    Status                                setCitations(qint64 messageId, const QList<qint64> & chunkIds);
+    Expected<QHash<qint64, QList<qint64>>> citations(qint64 conversationId);
     // Startup: every 'streaming' row not being streamed by this store becomes 'interrupted'.
     Expected<int> markInterrupted();
 

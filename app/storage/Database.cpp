@@ -110,6 +110,17 @@ END;
 INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
 INSERT INTO conversations_fts(conversations_fts) VALUES ('rebuild');
 )sql"},
+    // The document passage behind each [n] of an answer, so its citation links survive a restart.
+    // chunk_id is documents.sqlite3's chunks.id: another file, so no foreign key (a removed
+    // document's citation opens "removed" instead).
+    {3, "citations of answers", R"sql(
+CREATE TABLE message_citations (
+    message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    number     INTEGER NOT NULL,
+    chunk_id   INTEGER NOT NULL,
+    PRIMARY KEY (message_id, number)
+) WITHOUT ROWID;
+)sql"},
 };
 
 QString describe(const QString & path) {
