@@ -120,6 +120,7 @@ void ChatController::reload() {
             return;
         }
         m_messages = branch.value();
+        loadSavedCitations();
         if (auto info = m_store->conversation(m_conversationId)) {
             mode = info->mode;
         }
@@ -354,7 +355,26 @@ void ChatController::addDocumentContext(ChatRequest & request) {
 
 void ChatController::keepCitations(qint64 answerId) {
     if (!m_answerContext.included.isEmpty()) {
+        if (Status s = m_store->setCitations(answerId, m_answerContext.chunkIds()); !s) {
+            emit problem(tr("The answer's citation links were not saved: %1").arg(s.error().message));
+        }
         m_citations.insert(answerId, std::exchange(m_answerContext, {}));
+    }
+}
+
+// Answers given passages in an earlier run: their citations come back from the store.
+void ChatController::loadSavedCitations() {
+    if (!m_documents || m_conversationId == 0) {
+        return;
+    }
+    auto saved = m_store->citations(m_conversationId);
+    if (!saved) {
+        return; // the answers show their plain [n]; the store already reported the error
+    }
+    for (auto it = saved->cbegin(); it != saved->cend(); ++it) {
+        if (!m_citations.contains(it.key())) {
+            m_citations.insert(it.key(), m_documents->savedCitations(it.value()));
+        }
     }
 }
 

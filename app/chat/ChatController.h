@@ -80,7 +80,7 @@ public:
     bool                           isAnswering() const { return m_answerId != 0; }
     qint64                         answeringMessageId() const { return m_answerId; }
     const QVector<StoredMessage> & messages() const { return m_messages; } // the active branch
-    // messages() with citation links in the answers that were given document passages this session.
+    // messages() with citation links in the answers that were given document passages (saved with them).
     QVector<StoredMessage>         messagesForDisplay() const;
 
 signals:
@@ -109,6 +109,7 @@ private:
     void runPendingOverride();
     void addDocumentContext(ChatRequest & request);
     void keepCitations(qint64 answerId);
+    void loadSavedCitations();
 
     ChatBackend *          m_backend;            // the one answering now
     ChatBackend *          m_defaultBackend;

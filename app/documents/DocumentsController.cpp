@@ -215,6 +215,23 @@ Expected<ChunkHit> DocumentsController::passage(qint64 chunkId) {
     return m_store->chunk(chunkId);
 }
 
+ContextReport DocumentsController::savedCitations(const QList<qint64> & chunkIds) {
+    ContextReport report;
+    report.mode = ContextReport::Mode::Retrieved;
+    for (qint64 id : chunkIds) {
+        auto hit = passage(id);
+        if (hit) {
+            report.included.append(hit.value());
+        } else {
+            ChunkHit gone;
+            gone.chunkId      = id;
+            gone.documentName = tr("a removed document");
+            report.included.append(gone);
+        }
+    }
+    return report;
+}
+
 Expected<ContextReport> DocumentsController::contextFor(qint64 conversationId, const QString & question,
                                                         const QStringList & recentTurns, int tokenBudget) {
     if (!m_store) {

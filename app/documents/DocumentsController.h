@@ -63,6 +63,9 @@ public:
     // Detaches the document; deletes it (chunks, index, caches) when no conversation uses it any more.
     Status                  removeDocument(qint64 conversationId, qint64 documentId);
     Expected<ChunkHit>      passage(qint64 chunkId);
+    // The passages behind a saved answer's [n] (chunkIds[n - 1]), for its citation links after a
+    // restart; a passage whose document was removed keeps its link (the panel then says so).
+    ContextReport           savedCitations(const QList<qint64> & chunkIds);
     Expected<ContextReport> contextFor(qint64 conversationId, const QString & question,
                                        const QStringList & recentTurns, int tokenBudget);
     // The user message behind "Summarize document".
