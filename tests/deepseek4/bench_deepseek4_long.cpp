@@ -3,14 +3,17 @@
 // steps at that depth; reports tokens/s, the state the engine keeps (measured and by formula) and
 // the peak RSS. Not a test: run by hand (niced), figures go to docs/PERFORMANCE.md.
 //
-//   bench_deepseek4_long [--depths 65536,262144,1048576] [--chunk 256] [--decode 8] [--budget-s 1500]
+//   bench_deepseek4_long [--depths 65536,262144,1048576] [--chunk 256] [--decode 8] [--threads 2] [--budget-s 1500]
 //
-// Times are CPU seconds of the process (one thread), so a busy shared machine does not skew them;
-// wall time is printed beside. With --budget-s (CPU seconds), prefill stops when the budget is spent; the per-token prefill cost is linear in
-// the position (the indexer scores every compressed key), so the remaining time is extrapolated from
-// a least-squares line through the measured blocks, and printed as such.
+// Rates are given per wall second (what a user waits) and per CPU second of the process (all its
+// threads: the work done, whatever share of the cores a busy shared machine gave it). Every line is
+// flushed as it is printed, so a log of a run cut short still holds each depth reached. With
+// --budget-s (CPU seconds), prefill stops when the budget is spent; the per-token prefill cost is
+// linear in the position (the indexer scores every compressed key), so the remaining time is
+// extrapolated from a least-squares line through the measured blocks, and printed as such.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -20,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "backend/cpu/thread_pool.h"
 #include "models/deepseek4/deepseek4.h"
 #include "models/deepseek4/deepseek4_kv.h"
 #include "models/deepseek4/deepseek4_synthetic.h"
@@ -33,8 +37,8 @@ double seconds_since(clock_type::time_point t0) {
     return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-// CPU seconds of this (single-threaded) process: on a shared machine the work done, whatever share
-// of a core the scheduler gave it. Rates below are per CPU second; wall time is printed beside them.
+// CPU seconds of this process, all threads: on a shared machine the work done, whatever share of
+// the cores the scheduler gave it.
 double cpu_seconds() {
     timespec ts{};
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -62,24 +66,28 @@ std::vector<long> parse_list(const char * s) {
 
 int main(int argc, char ** argv) {
     std::vector<long> depths = {65536, 262144, 1048576};
-    int chunk = 256, n_decode = 8;
+    int chunk = 256, n_decode = 8, n_threads = 1;
     double budget_s = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--depths")) depths = parse_list(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--chunk")) chunk = std::atoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--decode")) n_decode = std::atoi(argv[i + 1]);
         else if (!std::strcmp(argv[i], "--budget-s")) budget_s = std::atof(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--threads")) n_threads = std::max(1, std::atoi(argv[i + 1]));
         else {
             std::fprintf(stderr, "unknown option %s\n", argv[i]);
             return 2;
         }
     }
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line reaches the log as it is printed
+    v4::detail::thread_pool pool(n_threads);
     const d4_config cfg = d4_synthetic_config();
     const auto t_build = clock_type::now();
     const d4_model m = d4_synthetic_model(cfg, 1234);
     const d4_param_count params = d4_count_params(m);
-    std::printf("synthetic V4-shaped model: %.1fM parameters, %.2fM activated per token; built in %.1f s\n",
-                double(params.total) / 1e6, double(params.activated) / 1e6, seconds_since(t_build));
+    std::printf("synthetic V4-shaped model: %.1fM parameters, %.2fM activated per token; built in %.1f s; %d thread(s), "
+                "chunk %d\n",
+                double(params.total) / 1e6, double(params.activated) / 1e6, seconds_since(t_build), n_threads, chunk);
     const d4_kv_format fmt = d4_kv_format::engine(cfg);
     std::printf("state growth (formula, fp32): %.1f B/token\n", d4_kv_bytes(cfg, fmt, 1).bytes_per_token);
 
@@ -92,7 +100,7 @@ int main(int argc, char ** argv) {
     const auto t_start = clock_type::now();
     double block_s = 0;
     long block_tokens = 0, prev_depth = 0;
-    double prev_time = 0, prefill_cpu = 0;
+    double prev_time = 0, prev_wall = 0, prefill_cpu = 0, decode_wall = 0;
     std::vector<std::pair<double, double>> decodes;  // (depth, seconds per decoded token)
     for (long depth : depths) {
         bool out_of_budget = false;
@@ -101,7 +109,7 @@ int main(int argc, char ** argv) {
             ids.resize(size_t(n));
             for (int32_t & id : ids) id = token(rng);
             const double c0 = cpu_seconds();
-            d4_eval(m, st, ids, false);
+            d4_eval(m, st, ids, false, &pool);
             const double spent = cpu_seconds() - c0;
             block_s += spent;
             prefill_cpu += spent;
@@ -110,14 +118,15 @@ int main(int argc, char ** argv) {
                 blocks.emplace_back(double(st.n_past) - block_tokens / 2.0, block_s / double(block_tokens));
                 block_s = 0;
                 block_tokens = 0;
-                std::fprintf(stderr, "  %ld tokens, %.0f s wall, %.0f s cpu\n", long(st.n_past), seconds_since(t_start), prefill_cpu);
+                std::fprintf(stderr, "  %ld tokens, %.0f s wall, %.0f s cpu\n", long(st.n_past), seconds_since(t_start) - decode_wall,
+                             prefill_cpu);
             }
             if (budget_s > 0 && prefill_cpu > budget_s) {
                 out_of_budget = true;
                 break;
             }
         }
-        const double elapsed = prefill_cpu, wall = seconds_since(t_start);
+        const double elapsed = prefill_cpu, wall = seconds_since(t_start) - decode_wall;
         if (out_of_budget) {
             // cost(p) = a + b p per token, least squares over the blocks, integrated over the rest.
             double sx = 0, sy = 0, sxx = 0, sxy = 0;
@@ -142,24 +151,28 @@ int main(int argc, char ** argv) {
             }
             break;
         }
-        std::printf("depth %7ld: prefill %.0f cpu s total (%.0f s wall), %.0f tok/s overall, %.0f tok/s for %ld..%ld\n", depth,
-                    elapsed, wall, double(depth) / elapsed, double(depth - prev_depth) / (elapsed - prev_time), prev_depth, depth);
+        std::printf("depth %7ld: prefill %.0f s wall, %.0f cpu s; overall %.0f tok/s wall (%.0f per cpu s); for %ld..%ld "
+                    "%.0f tok/s wall (%.0f per cpu s)\n",
+                    depth, wall, elapsed, double(depth) / wall, double(depth) / elapsed, prev_depth, depth,
+                    double(depth - prev_depth) / (wall - prev_wall), double(depth - prev_depth) / (elapsed - prev_time));
         prev_depth = depth;
         prev_time = elapsed;
+        prev_wall = wall;
         // Decode at this depth on a copy, so the next depth continues from the prefilled state.
+        const auto t_side = clock_type::now();  // the copy and the decode steps stay out of the prefill's wall time
         d4_state dec = st;
         const auto t_dec = clock_type::now();
         const double c_dec = cpu_seconds();
-        for (int i = 0; i < n_decode; i++) d4_eval(m, dec, {token(rng)}, false);
+        for (int i = 0; i < n_decode; i++) d4_eval(m, dec, {token(rng)}, false, &pool);
         const double per_token = (cpu_seconds() - c_dec) / n_decode, per_token_wall = seconds_since(t_dec) / n_decode;
+        decode_wall += seconds_since(t_side);
         decodes.emplace_back(double(depth), per_token);
         const d4_kv_size kv = d4_kv_bytes(cfg, fmt, uint64_t(depth));
-        std::printf("depth %7ld: decode %.2f cpu ms/token = %.1f tok/s (wall %.2f ms); state %.1f MiB measured, %.1f MiB by formula "
+        std::printf("depth %7ld: decode %.2f ms/token wall = %.1f tok/s (%.2f cpu ms/token); state %.1f MiB measured, %.1f MiB by formula "
                     "(compressed %.1f + window %.2f + open windows %.2f); peak RSS %.0f MiB\n",
-                    depth, 1e3 * per_token, 1.0 / per_token, 1e3 * per_token_wall, double(d4_state_bytes(st)) / 1048576.0,
+                    depth, 1e3 * per_token_wall, 1.0 / per_token_wall, 1e3 * per_token, double(d4_state_bytes(st)) / 1048576.0,
                     double(kv.total()) / 1048576.0, double(kv.compressed_bytes) / 1048576.0,
                     double(kv.window_bytes) / 1048576.0, double(kv.open_window_bytes) / 1048576.0, peak_rss_mib());
-        std::fflush(stdout);
     }
     std::printf("peak RSS %.0f MiB\n", peak_rss_mib());
     return 0;

@@ -12,8 +12,9 @@
 #include <limits>
 #include <numeric>
 
-#include "cpu/quant_dot.h"
+#include "backend/cpu/thread_pool.h"
 #include "models/deepseek4/deepseek4_index.h"
+#include "models/deepseek4/deepseek4_kernels.h"
 #include "v4/error.h"
 
 namespace v4::deepseek4 {
@@ -22,21 +23,33 @@ namespace {
 
 constexpr float neg_inf = -std::numeric_limits<float>::infinity();
 
-// f32 x f32 dot product from kernels/cpu (AVX2 + FMA when the CPU has it, else scalar).
-float dot(const float * a, const float * b, int n) {
-    static const kernels::cpu::vec_dot_fn f32_dot = kernels::cpu::find_dot_kernel(0)->dot;  // GGML type 0 = F32
-    return f32_dot(n, a, b);
+// fn(task, thread) for task in [0, n): on the pool's threads when there is one, else in order here.
+template <class F>
+void parallel_for(detail::thread_pool * pool, int n, F && fn) {
+    if (pool != nullptr && n > 1) {
+        pool->run(n, [&fn](int task, int thread) { fn(task, thread); });
+    } else {
+        for (int i = 0; i < n; i++) fn(i, 0);
+    }
 }
 
-// y [T, out] = x [T, in] @ w[out, in]^T. Weight rows outermost: each is read from memory once and
-// reused from L1 for all T rows (prefill chunks), instead of streaming the whole matrix per row.
-std::vector<float> linear(const std::vector<float> & x, int T, int in, const std::vector<float> & w, int out) {
+int pool_threads(const detail::thread_pool * pool) { return pool != nullptr ? pool->size() : 1; }
+
+// y [T, out] = x [T, in] @ w[out, in]^T; blocks of output rows are split across the pool. Each
+// weight row is read from memory once and reused for all T rows (prefill chunks).
+std::vector<float> linear(const float * x, int T, int in, const float * w, int out, detail::thread_pool * pool = nullptr) {
     std::vector<float> y(size_t(T) * out);
-    for (int o = 0; o < out; o++) {
-        const float * wr = &w[size_t(o) * in];
-        for (int t = 0; t < T; t++) y[size_t(t) * out + o] = dot(&x[size_t(t) * in], wr, in);
-    }
+    const d4_packed_rows packed = d4_pack_rows(x, T, in);
+    constexpr int rows_per_task = 16;
+    parallel_for(pool, (out + rows_per_task - 1) / rows_per_task, [&](int task, int) {
+        const int o0 = task * rows_per_task;
+        d4_matmul_rows(packed, w, out, o0, std::min(out, o0 + rows_per_task), y.data());
+    });
     return y;
+}
+std::vector<float> linear(const std::vector<float> & x, int T, int in, const std::vector<float> & w, int out,
+                          detail::thread_pool * pool = nullptr) {
+    return linear(x.data(), T, in, w.data(), out, pool);
 }
 
 // In-place RMSNorm over each row of width d; weight may be null (unweighted).
@@ -76,15 +89,16 @@ struct hc_weights {  // one mHC site's per-token mixing weights
 // mHC (paper §2.2): from the n streams X [T, n, D] compute pre / post / comb; returns the collapsed
 // block input sum_j pre_j X_j [T, D] and fills `w` for hc_expand.
 std::vector<float> hc_collapse(const d4_config & c, const std::vector<float> & X, int T, const std::vector<float> & fn,
-                               const std::vector<float> & base, const std::vector<float> & scale, hc_weights & w) {
+                               const std::vector<float> & base, const std::vector<float> & scale, hc_weights & w,
+                               detail::thread_pool * pool) {
     const int n = c.hc_mult, D = c.hidden, n_mix = (2 + n) * n;
     std::vector<float> flat = X;  // [T, n*D]
     rms_norm_rows(flat.data(), T, n * D, nullptr, c.rms_eps);
-    const std::vector<float> mix = linear(flat, T, n * D, fn, n_mix);  // [T, (2+n)n]
+    const std::vector<float> mix = linear(flat, T, n * D, fn, n_mix, pool);  // [T, (2+n)n]
     std::vector<float> collapsed(size_t(T) * D, 0.0f);
     w.post.assign(size_t(T) * n, 0.0f);
     w.comb.assign(size_t(T) * n * n, 0.0f);
-    for (int t = 0; t < T; t++) {
+    parallel_for(pool, T, [&](int t, int) {
         const float * mt = &mix[size_t(t) * n_mix];
         float * post = &w.post[size_t(t) * n];
         float * comb = &w.comb[size_t(t) * n * n];
@@ -122,15 +136,16 @@ std::vector<float> hc_collapse(const d4_config & c, const std::vector<float> & X
             }
             normalize_cols();
         }
-    }
+    });
     return collapsed;
 }
 
 // X'[t, k] = post_k * out[t] + sum_j comb[j][k] * X[t, j]
-void hc_expand(const d4_config & c, std::vector<float> & X, int T, const std::vector<float> & out, const hc_weights & w) {
+void hc_expand(const d4_config & c, std::vector<float> & X, int T, const std::vector<float> & out, const hc_weights & w,
+               detail::thread_pool * pool) {
     const int n = c.hc_mult, D = c.hidden;
     std::vector<float> mixed(X.size(), 0.0f);
-    for (int t = 0; t < T; t++) {
+    parallel_for(pool, T, [&](int t, int) {
         for (int k = 0; k < n; k++) {
             float * dst = &mixed[(size_t(t) * n + k) * D];
             const float post = w.post[size_t(t) * n + k];
@@ -141,7 +156,7 @@ void hc_expand(const d4_config & c, std::vector<float> & X, int T, const std::ve
                 for (int d = 0; d < D; d++) dst[d] += cjk * xj[d];
             }
         }
-    }
+    });
     X.swap(mixed);
 }
 
@@ -152,10 +167,10 @@ void hc_expand(const d4_config & c, std::vector<float> & X, int T, const std::ve
 // Appends this chunk's tokens to the open window in `st` and every window that closes to
 // st.entries; tokens of a still-open window wait in st.buf_* for the next call.
 void compress_append(const d4_config & c, const d4_compressor & comp, int ratio, const std::vector<float> & x, int S,
-                     d4_comp_state & st) {
+                     d4_comp_state & st, detail::thread_pool * pool) {
     const int dim = comp.dim, width = (comp.overlap ? 2 : 1) * dim;
-    const std::vector<float> kv = linear(x, S, c.hidden, comp.kv_proj, width);     // [S, width]
-    const std::vector<float> gate = linear(x, S, c.hidden, comp.gate_proj, width); // [S, width]
+    const std::vector<float> kv = linear(x, S, c.hidden, comp.kv_proj, width, pool);     // [S, width]
+    const std::vector<float> gate = linear(x, S, c.hidden, comp.gate_proj, width, pool); // [S, width]
     st.buf_kv.insert(st.buf_kv.end(), kv.begin(), kv.end());
     st.buf_gate.insert(st.buf_gate.end(), gate.begin(), gate.end());
     const int n_buf = int(st.buf_kv.size() / size_t(width));
@@ -205,32 +220,27 @@ void compress_append(const d4_config & c, const d4_compressor & comp, int ratio,
 // keep, per query, the top index_topk causally visible entries (s < (pos + 1) / ratio).
 // Returns, per query t, its selected entry ids in ascending order in selected[t].
 std::vector<std::vector<int>> index_select(const d4_config & c, const d4_layer & L, const std::vector<float> & x,
-                                           const std::vector<float> & q_res, int S, int n_past, d4_comp_state & st) {
+                                           const std::vector<float> & q_res, int S, int n_past, d4_comp_state & st,
+                                           detail::thread_pool * pool) {
     const int ratio = c.csa_ratio, H = c.index_heads, dim = c.index_head_dim;
-    compress_append(c, L.index_comp, ratio, x, S, st);
-    std::vector<float> q = linear(q_res, S, c.q_lora_rank, L.index_q_b, H * dim);      // [S, H, dim]
+    compress_append(c, L.index_comp, ratio, x, S, st, pool);
+    std::vector<float> q = linear(q_res, S, c.q_lora_rank, L.index_q_b, H * dim, pool);      // [S, H, dim]
     for (int t = 0; t < S; t++) {
         for (int h = 0; h < H; h++) rope_apply(&q[(size_t(t) * H + h) * dim], dim, c.rope_compress, n_past + t, 1.0f);
     }
-    std::vector<float> head_w = linear(x, S, c.hidden, L.index_weights, H);          // [S, H]
+    std::vector<float> head_w = linear(x, S, c.hidden, L.index_weights, H, pool);          // [S, H]
     const float scale = (1.0f / std::sqrt(float(dim))) * (1.0f / std::sqrt(float(H)));
     for (float & w : head_w) w *= scale;
+    // n_ready[t]: entries closed by the time query t runs (causal: s < (pos + 1) / ratio).
+    std::vector<int> n_ready(static_cast<size_t>(S));
+    for (int t = 0; t < S; t++) n_ready[size_t(t)] = (n_past + t + 1) / ratio;
     std::vector<std::vector<int>> selected(static_cast<size_t>(S));
-    // Queries in groups, so the score block [group, entries] stays small at a million tokens.
-    constexpr int group = 32;
-    std::vector<float> scores;
-    for (int t0 = 0; t0 < S; t0 += group) {
-        const int n_q = std::min(group, S - t0);
-        const int n_keys = (n_past + t0 + n_q) / ratio;  // entries visible to the group's last query
-        scores.resize(size_t(n_q) * size_t(n_keys));
-        index_scores(st.entries.data(), n_keys, dim, &q[size_t(t0) * H * dim], &head_w[size_t(t0) * H], n_q, H,
-                     scores.data());
-        for (int t = 0; t < n_q; t++) {
-            const int n_ready = (n_past + t0 + t + 1) / ratio;
-            // Pointer arithmetic, not operator[]: before the first window closes there are no keys and `scores` is empty.
-            selected[size_t(t0 + t)] = top_k_entries(scores.data() + size_t(t) * size_t(n_keys), n_ready, c.index_topk);
-        }
-    }
+    // Queries in groups: one pass over the keys scores and selects for the whole group.
+    parallel_for(pool, (S + index_group - 1) / index_group, [&](int g, int) {
+        const int t0 = g * index_group, n_q = std::min(index_group, S - t0);
+        index_select_group(st.entries.data(), dim, &q[size_t(t0) * H * dim], &head_w[size_t(t0) * H], n_q, H, &n_ready[size_t(t0)],
+                           c.index_topk, &selected[size_t(t0)]);
+    });
     return selected;
 }
 
@@ -240,15 +250,15 @@ std::vector<std::vector<int>> index_select(const d4_config & c, const d4_layer &
 // x [S, D] are the chunk's tokens at positions n_past .. n_past + S - 1; `st` carries the window
 // tail and the compressor states across chunks.
 std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn type, const std::vector<float> & x, int S,
-                             int n_past, d4_layer_state & st) {
+                             int n_past, d4_layer_state & st, detail::thread_pool * pool) {
     const int H = c.n_heads, hd = c.head_dim, D = c.hidden;
     const d4_rope & rope = type == d4_attn::sliding ? c.rope_main : c.rope_compress;
 
-    std::vector<float> q_res = linear(x, S, D, L.q_a, c.q_lora_rank);                 // [S, q_lora]
+    std::vector<float> q_res = linear(x, S, D, L.q_a, c.q_lora_rank, pool);           // [S, q_lora]
     rms_norm_rows(q_res.data(), S, c.q_lora_rank, L.q_a_norm.data(), c.rms_eps);
-    std::vector<float> q = linear(q_res, S, c.q_lora_rank, L.q_b, H * hd);           // [S, H, hd]
+    std::vector<float> q = linear(q_res, S, c.q_lora_rank, L.q_b, H * hd, pool);     // [S, H, hd]
     rms_norm_rows(q.data(), S * H, hd, nullptr, c.rms_eps);
-    std::vector<float> kv = linear(x, S, D, L.kv, hd);                                // [S, hd]
+    std::vector<float> kv = linear(x, S, D, L.kv, hd, pool);                          // [S, hd]
     rms_norm_rows(kv.data(), S, hd, L.kv_norm.data(), c.rms_eps);
     for (int t = 0; t < S; t++) {
         for (int h = 0; h < H; h++) rope_apply(&q[(size_t(t) * H + h) * hd], hd, rope, n_past + t, 1.0f);
@@ -263,41 +273,32 @@ std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn ty
     const d4_comp_state & comp = st.comp;
     if (type != d4_attn::sliding) {
         const int ratio = type == d4_attn::csa ? c.csa_ratio : c.hca_ratio;
-        compress_append(c, L.comp, ratio, x, S, st.comp);
-        if (type == d4_attn::csa) selected = index_select(c, L, x, q_res, S, n_past, st.index_comp);
+        compress_append(c, L.comp, ratio, x, S, st.comp, pool);
+        if (type == d4_attn::csa) selected = index_select(c, L, x, q_res, S, n_past, st.index_comp, pool);
     }
 
     const float scale = 1.0f / std::sqrt(float(hd));
-    std::vector<float> out(size_t(S) * H * hd, 0.0f);  // [S, H, hd]
-    std::vector<float> logits;
-    std::vector<const float *> vals;
-    for (int t = 0; t < S; t++) {
+    std::vector<float> out(size_t(S) * H * hd);  // [S, H, hd]
+    struct scratch {
+        std::vector<const float *> rows;
+        std::vector<float> logits;
+    };
+    std::vector<scratch> per_thread(static_cast<size_t>(pool_threads(pool)));
+    parallel_for(pool, S, [&](int t, int thread) {
         const int pos = n_past + t;
-        vals.clear();
-        for (int j = std::max(0, pos - c.sliding_window + 1); j <= pos; j++) vals.push_back(&keys[size_t(j - kv_base) * hd]);
+        std::vector<const float *> & rows = per_thread[size_t(thread)].rows;
+        rows.clear();
+        for (int j = std::max(0, pos - c.sliding_window + 1); j <= pos; j++) rows.push_back(&keys[size_t(j - kv_base) * hd]);
         if (type == d4_attn::csa) {
-            for (int s : selected[size_t(t)]) vals.push_back(&comp.entries[size_t(s) * hd]);
+            for (int s : selected[size_t(t)]) rows.push_back(&comp.entries[size_t(s) * hd]);
         } else if (type == d4_attn::hca) {  // every closed window
-            for (int s = 0; s < (pos + 1) / c.hca_ratio; s++) vals.push_back(&comp.entries[size_t(s) * hd]);
+            for (int s = 0; s < (pos + 1) / c.hca_ratio; s++) rows.push_back(&comp.entries[size_t(s) * hd]);
         }
-        logits.resize(vals.size());
-        for (int h = 0; h < H; h++) {
-            const float * qh = &q[(size_t(t) * H + h) * hd];
-            float mx = L.sinks[size_t(h)];
-            for (size_t i = 0; i < vals.size(); i++) {
-                logits[i] = dot(qh, vals[i], hd) * scale;
-                mx = std::max(mx, logits[i]);
-            }
-            float sum = std::exp(L.sinks[size_t(h)] - mx);  // the sink takes probability mass, adds no value
-            for (size_t i = 0; i < vals.size(); i++) sum += (logits[i] = std::exp(logits[i] - mx));
-            float * oh = &out[(size_t(t) * H + h) * hd];
-            for (size_t i = 0; i < vals.size(); i++) {
-                const float p = logits[i] / sum;
-                for (int d = 0; d < hd; d++) oh[d] += p * vals[i][d];
-            }
-            rope_apply(oh, hd, rope, pos, -1.0f);  // V carried rope (K = V): undo at the query position
-        }
-    }
+        float * ot = &out[size_t(t) * H * hd];
+        d4_attend(&q[size_t(t) * H * hd], H, hd, rows.data(), int(rows.size()), L.sinks.data(), scale, ot,
+                  per_thread[size_t(thread)].logits);
+        for (int h = 0; h < H; h++) rope_apply(ot + size_t(h) * hd, hd, rope, pos, -1.0f);  // V carried rope (K = V): undo at the query position
+    });
     // Keep the last sliding_window - 1 rows: the next token's window is those plus itself.
     const size_t keep = std::min(keys.size() / size_t(hd), size_t(c.sliding_window - 1));
     st.kv_tail.assign(keys.end() - std::ptrdiff_t(keep * hd), keys.end());
@@ -305,16 +306,15 @@ std::vector<float> attention(const d4_config & c, const d4_layer & L, d4_attn ty
     // Grouped output projection: group g of heads [S, H*hd/G] -> [S, o_lora] with its own block of o_a.
     const int G = c.o_groups, in_g = H * hd / G, R = c.o_lora_rank;
     std::vector<float> grouped(size_t(S) * G * R);  // [S, G * o_lora]
-    for (int t = 0; t < S; t++) {
-        for (int g = 0; g < G; g++) {
-            const float * xg = &out[size_t(t) * H * hd + size_t(g) * in_g];
-            for (int r = 0; r < R; r++) {
-                const float * wr = &L.o_a[(size_t(g) * R + r) * in_g];
-                grouped[size_t(t) * G * R + size_t(g) * R + r] = dot(xg, wr, in_g);
-            }
+    std::vector<float> xg(size_t(S) * in_g);
+    for (int g = 0; g < G; g++) {
+        for (int t = 0; t < S; t++) {
+            std::copy_n(&out[size_t(t) * H * hd + size_t(g) * in_g], in_g, &xg[size_t(t) * in_g]);
         }
+        const std::vector<float> yg = linear(xg.data(), S, in_g, &L.o_a[size_t(g) * R * in_g], R, pool);  // [S, R]
+        for (int t = 0; t < S; t++) std::copy_n(&yg[size_t(t) * R], R, &grouped[size_t(t) * G * R + size_t(g) * R]);
     }
-    return linear(grouped, S, G * R, L.o_b, D);  // [S, D]
+    return linear(grouped, S, G * R, L.o_b, D, pool);  // [S, D]
 }
 
 // SwiGLU with V4's clamp: silu(min(gate, limit)) * clamp(up, -limit, limit)
@@ -326,16 +326,19 @@ float swiglu(float gate, float up, float limit) {
 // top-k of score + correction bias; weights = chosen scores renormalised * routed_scaling_factor;
 // plus one always-on shared expert.
 std::vector<float> moe(const d4_config & c, const d4_layer & L, bool hashed, const std::vector<float> & x,
-                       const std::vector<int32_t> & tokens, int T) {
+                       const std::vector<int32_t> & tokens, int T, detail::thread_pool * pool) {
     const int D = c.hidden, E = c.n_experts, K = c.n_experts_used, F = c.moe_ff;
-    const std::vector<float> router_logits = linear(x, T, D, L.router, E);  // [T, E]
-    const std::vector<float> sh_gate = linear(x, T, D, L.sh_gate, F);
-    const std::vector<float> sh_up = linear(x, T, D, L.sh_up, F);
+    const std::vector<float> router_logits = linear(x, T, D, L.router, E, pool);  // [T, E]
+    const std::vector<float> sh_gate = linear(x, T, D, L.sh_gate, F, pool);
+    const std::vector<float> sh_up = linear(x, T, D, L.sh_up, F, pool);
     std::vector<float> sh_act(size_t(T) * F);
     for (size_t i = 0; i < sh_act.size(); i++) sh_act[i] = swiglu(sh_gate[i], sh_up[i], c.swiglu_limit);
-    std::vector<float> out = linear(sh_act, T, F, L.sh_down, D);            // shared expert [T, D]
+    std::vector<float> out = linear(sh_act, T, F, L.sh_down, D, pool);            // shared expert [T, D]
 
-    std::vector<float> score(static_cast<size_t>(E)), biased(static_cast<size_t>(E)), h(static_cast<size_t>(2 * F));
+    // Routing: per token its K experts and weights; per expert the (token, slot) pairs it serves.
+    std::vector<float> route_w(size_t(T) * K);
+    std::vector<std::vector<int>> served(static_cast<size_t>(E));  // t * K + k
+    std::vector<float> score(static_cast<size_t>(E)), biased(static_cast<size_t>(E));
     std::vector<int> chosen(static_cast<size_t>(K)), order(static_cast<size_t>(E));
     for (int t = 0; t < T; t++) {
         for (int e = 0; e < E; e++) score[size_t(e)] = std::sqrt(softplus(router_logits[size_t(t) * E + e]));
@@ -349,19 +352,40 @@ std::vector<float> moe(const d4_config & c, const d4_layer & L, bool hashed, con
         }
         float wsum = 0.0f;
         for (int k = 0; k < K; k++) wsum += score[size_t(chosen[size_t(k)])];
-        const float * xt = &x[size_t(t) * D];
         for (int k = 0; k < K; k++) {
             const int e = chosen[size_t(k)];
-            const float weight = score[size_t(e)] / (wsum + 1e-20f) * c.routed_scale;
-            const float * gu = &L.exp_gate_up[size_t(e) * 2 * F * D];  // [2F, D]: gate rows, then up rows
-            for (int r = 0; r < 2 * F; r++) {
-                h[size_t(r)] = dot(&gu[size_t(r) * D], xt, D);
-            }
-            for (int f = 0; f < F; f++) h[size_t(f)] = swiglu(h[size_t(f)], h[size_t(F + f)], c.swiglu_limit);
-            const float * down = &L.exp_down[size_t(e) * D * F];  // [D, F]
-            for (int d = 0; d < D; d++) {
-                out[size_t(t) * D + d] += weight * dot(&down[size_t(d) * F], h.data(), F);
-            }
+            route_w[size_t(t) * K + k] = score[size_t(e)] / (wsum + 1e-20f) * c.routed_scale;
+            served[size_t(e)].push_back(t * K + k);
+        }
+    }
+    // Each expert runs once over the tokens routed to it (its weights read once per chunk, not once
+    // per token), in parallel across experts; results land in per-(token, slot) rows and are added
+    // in slot order below, so the sum does not depend on the thread count.
+    std::vector<float> expert_out(size_t(T) * K * D);
+    std::vector<int> active;
+    for (int e = 0; e < E; e++) {
+        if (!served[size_t(e)].empty()) active.push_back(e);
+    }
+    parallel_for(pool, int(active.size()), [&](int task, int) {
+        const int e = active[size_t(task)];
+        const std::vector<int> & slots = served[size_t(e)];
+        const int n = int(slots.size());
+        std::vector<float> xe(size_t(n) * D);
+        for (int i = 0; i < n; i++) std::copy_n(&x[size_t(slots[size_t(i)] / K) * D], D, &xe[size_t(i) * D]);
+        // gate_up [2F, D]: gate rows, then up rows.
+        const std::vector<float> gu = linear(xe.data(), n, D, &L.exp_gate_up[size_t(e) * 2 * F * D], 2 * F);
+        std::vector<float> h(size_t(n) * F);
+        for (int i = 0; i < n; i++) {
+            for (int f = 0; f < F; f++) h[size_t(i) * F + f] = swiglu(gu[size_t(i) * 2 * F + f], gu[size_t(i) * 2 * F + F + f], c.swiglu_limit);
+        }
+        const std::vector<float> y = linear(h.data(), n, F, &L.exp_down[size_t(e) * D * F], D);  // [n, D]
+        for (int i = 0; i < n; i++) std::copy_n(&y[size_t(i) * D], D, &expert_out[size_t(slots[size_t(i)]) * D]);
+    });
+    for (int t = 0; t < T; t++) {
+        for (int k = 0; k < K; k++) {
+            const float weight = route_w[size_t(t) * K + k];
+            const float * y = &expert_out[(size_t(t) * K + k) * D];
+            for (int d = 0; d < D; d++) out[size_t(t) * D + d] += weight * y[d];
         }
     }
     return out;
@@ -375,7 +399,8 @@ d4_state d4_new_state(const d4_model & m) {
     return st;
 }
 
-std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vector<int32_t> & tokens, bool all_logits) {
+std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vector<int32_t> & tokens, bool all_logits,
+                           detail::thread_pool * pool) {
     const d4_config & c = m.cfg;
     const int S = int(tokens.size()), D = c.hidden, n = c.hc_mult;
     if (S == 0) {
@@ -399,16 +424,16 @@ std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vect
     hc_weights hc;
     for (int il = 0; il < c.n_layers; il++) {
         const d4_layer & L = m.layers[size_t(il)];
-        std::vector<float> attn_in = hc_collapse(c, X, S, L.attn_hc_fn, L.attn_hc_base, L.attn_hc_scale, hc);
+        std::vector<float> attn_in = hc_collapse(c, X, S, L.attn_hc_fn, L.attn_hc_base, L.attn_hc_scale, hc, pool);
         rms_norm_rows(attn_in.data(), S, D, L.attn_norm.data(), c.rms_eps);
         const std::vector<float> attn_out =
-            attention(c, L, c.attn_types[size_t(il)], attn_in, S, state.n_past, state.layers[size_t(il)]);
-        hc_expand(c, X, S, attn_out, hc);
+            attention(c, L, c.attn_types[size_t(il)], attn_in, S, state.n_past, state.layers[size_t(il)], pool);
+        hc_expand(c, X, S, attn_out, hc, pool);
 
-        std::vector<float> ffn_in = hc_collapse(c, X, S, L.ffn_hc_fn, L.ffn_hc_base, L.ffn_hc_scale, hc);
+        std::vector<float> ffn_in = hc_collapse(c, X, S, L.ffn_hc_fn, L.ffn_hc_base, L.ffn_hc_scale, hc, pool);
         rms_norm_rows(ffn_in.data(), S, D, L.ffn_norm.data(), c.rms_eps);
-        const std::vector<float> ffn_out = moe(c, L, c.hash_moe[size_t(il)], ffn_in, tokens, S);
-        hc_expand(c, X, S, ffn_out, hc);
+        const std::vector<float> ffn_out = moe(c, L, c.hash_moe[size_t(il)], ffn_in, tokens, S, pool);
+        hc_expand(c, X, S, ffn_out, hc, pool);
     }
     state.n_past += S;
 
@@ -417,7 +442,7 @@ std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vect
     std::vector<float> flat(X.begin() + std::ptrdiff_t(size_t(first) * n * D), X.end());  // [R, n*D]
     const std::vector<float> rows = flat;
     rms_norm_rows(flat.data(), R, n * D, nullptr, c.rms_eps);
-    const std::vector<float> mix = linear(flat, R, n * D, m.head_fn, n);  // [R, n]
+    const std::vector<float> mix = linear(flat, R, n * D, m.head_fn, n, pool);  // [R, n]
     std::vector<float> h(size_t(R) * D, 0.0f);
     for (int t = 0; t < R; t++) {
         for (int j = 0; j < n; j++) {
@@ -426,7 +451,7 @@ std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vect
         }
     }
     rms_norm_rows(h.data(), R, D, m.out_norm.data(), c.rms_eps);
-    return linear(h, R, D, m.lm_head, c.vocab);  // [R, vocab]
+    return linear(h, R, D, m.lm_head, c.vocab, pool);  // [R, vocab]
 }
 
 std::vector<float> d4_forward(const d4_model & m, const std::vector<int32_t> & tokens) {

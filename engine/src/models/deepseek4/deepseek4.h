@@ -15,6 +15,10 @@
 #include <string>
 #include <vector>
 
+namespace v4::detail {
+class thread_pool;
+}
+
 namespace v4::deepseek4 {
 
 enum class d4_attn { sliding, csa, hca };  // compress ratio 0 / compress_rates[csa] / [hca]
@@ -124,9 +128,11 @@ d4_state d4_new_state(const d4_model & m);
 
 // Evaluates `tokens` at positions state.n_past .. and advances the state; returns logits
 // [tokens.size(), vocab], or only the last row's [vocab] without all_logits. Any chunking gives the
-// same logits as one prefill (up to fp32 rounding).
+// same logits as one prefill (up to fp32 rounding). With a pool, the matmuls (by output rows), the
+// experts, the attention (by query) and the indexer (by query group) run on its threads; the result
+// does not depend on the number of threads.
 std::vector<float> d4_eval(const d4_model & m, d4_state & state, const std::vector<int32_t> & tokens,
-                           bool all_logits = true);
+                           bool all_logits = true, detail::thread_pool * pool = nullptr);
 
 // Prefill over the whole sequence from position 0 with a fresh state; returns logits [T, vocab].
 std::vector<float> d4_forward(const d4_model & m, const std::vector<int32_t> & tokens);

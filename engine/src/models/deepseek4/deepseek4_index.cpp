@@ -2,7 +2,14 @@
 #include "models/deepseek4/deepseek4_index.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <numeric>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define D4_HAVE_AVX512_PATH 1
+#endif
 
 namespace v4::deepseek4 {
 
@@ -60,6 +67,121 @@ std::vector<int> top_k_entries(const float * scores, int n, int k) {
         if (scores[s] > kth || (scores[s] == kth && ties_left-- > 0)) out.push_back(s);
     }
     return out;
+}
+
+namespace {
+
+void select_generic(const float * keys, int dim, const float * q, const float * head_w, int n_q, int H, const int * n_ready,
+                    int k, std::vector<int> * selected) {
+    const int n_keys = *std::max_element(n_ready, n_ready + n_q);
+    std::vector<float> scores(size_t(n_q) * size_t(n_keys));
+    index_scores(keys, n_keys, dim, q, head_w, n_q, H, scores.data());
+    for (int t = 0; t < n_q; t++) selected[t] = top_k_entries(scores.data() + size_t(t) * size_t(n_keys), n_ready[t], k);
+}
+
+#ifdef D4_HAVE_AVX512_PATH
+
+// The k best so far of one query: a heap whose top is the entry to drop next (lowest score, and of
+// equal scores the highest id, since a stable descending sort keeps the lower ids).
+struct top_k_heap {
+    std::vector<std::pair<float, int>> items;
+    static bool better(const std::pair<float, int> & a, const std::pair<float, int> & b) {
+        return a.first > b.first || (a.first == b.first && a.second < b.second);
+    }
+    void push(float score, int id, int k) {  // ids arrive in ascending order
+        if (int(items.size()) == k) {
+            std::pop_heap(items.begin(), items.end(), better);
+            items.back() = {score, id};
+        } else {
+            items.emplace_back(score, id);
+        }
+        std::push_heap(items.begin(), items.end(), better);
+    }
+};
+
+// One head's dots for 32 queries (columns col[i * 32 + t]), then its ReLU-weighted share of the
+// score, in the order index_scores adds them (mul then add, no fusing, so the sums are the same).
+__attribute__((target("avx512f"), always_inline)) inline void add_head(const float * col, const float * w, int dim,
+                                                                         const float * key, __m512 & s0, __m512 & s1) {
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 d0 = zero, d1 = zero;
+    for (int i = 0; i < dim; i++, col += index_group) {
+        const __m512 ki = _mm512_set1_ps(key[i]);
+        d0 = _mm512_add_ps(d0, _mm512_mul_ps(ki, _mm512_loadu_ps(col)));
+        d1 = _mm512_add_ps(d1, _mm512_mul_ps(ki, _mm512_loadu_ps(col + 16)));
+    }
+    s0 = _mm512_add_ps(s0, _mm512_mul_ps(_mm512_max_ps(d0, zero), _mm512_loadu_ps(w)));
+    s1 = _mm512_add_ps(s1, _mm512_mul_ps(_mm512_max_ps(d1, zero), _mm512_loadu_ps(w + 16)));
+}
+
+__attribute__((target("avx512f"))) void select_avx512(const float * keys, int dim, const float * q, const float * head_w,
+                                                        int n_q, int H, const int * n_ready, int k,
+                                                        std::vector<int> * selected) {
+    constexpr int lanes = index_group;  // two vectors of 16 queries
+    // qt[(h * dim + i) * lanes + t] = q[t, h, i]; padded queries are zero and see no keys.
+    std::vector<float> qt(size_t(H) * dim * lanes, 0.0f), w(size_t(H) * lanes, 0.0f);
+    alignas(64) int limit[lanes] = {};
+    for (int t = 0; t < n_q; t++) {
+        limit[t] = n_ready[t];
+        for (int h = 0; h < H; h++) {
+            w[size_t(h) * lanes + t] = head_w[t * H + h];
+            for (int i = 0; i < dim; i++) qt[(size_t(h) * dim + i) * lanes + t] = q[(size_t(t) * H + h) * dim + i];
+        }
+    }
+    const int n_keys = *std::max_element(n_ready, n_ready + n_q);
+    const __m512i lim0 = _mm512_load_si512(limit), lim1 = _mm512_load_si512(limit + 16);
+    top_k_heap heaps[lanes];
+    alignas(64) float threshold[lanes];  // a query's k-th best score; -inf (take anything) until it has k
+    std::fill(threshold, threshold + lanes, -std::numeric_limits<float>::infinity());
+    uint32_t not_full = 0xffffffffu;
+    alignas(64) float score[lanes];
+    for (int s = 0; s < n_keys; s++) {
+        const float * key = keys + size_t(s) * dim;
+        __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+        for (int h = 0; h < H; h++) add_head(&qt[size_t(h) * dim * lanes], &w[size_t(h) * lanes], dim, key, s0, s1);
+        const __m512i vs = _mm512_set1_epi32(s);
+        const uint32_t visible = uint32_t(_mm512_cmplt_epi32_mask(vs, lim0)) | (uint32_t(_mm512_cmplt_epi32_mask(vs, lim1)) << 16);
+        const uint32_t above = uint32_t(_mm512_cmp_ps_mask(s0, _mm512_load_ps(threshold), _CMP_GT_OQ)) |
+                               (uint32_t(_mm512_cmp_ps_mask(s1, _mm512_load_ps(threshold + 16), _CMP_GT_OQ)) << 16);
+        uint32_t take = visible & (above | not_full);
+        if (take == 0) continue;
+        _mm512_store_ps(score, s0);
+        _mm512_store_ps(score + 16, s1);
+        for (; take; take &= take - 1) {
+            const int t = __builtin_ctz(take);
+            top_k_heap & heap = heaps[t];
+            heap.push(score[t], s, k);
+            if (int(heap.items.size()) == k) {
+                not_full &= ~(1u << t);
+                threshold[t] = heap.items.front().first;
+            }
+        }
+    }
+    for (int t = 0; t < n_q; t++) {
+        selected[t].clear();
+        for (const auto & item : heaps[t].items) selected[t].push_back(item.second);
+        std::sort(selected[t].begin(), selected[t].end());
+    }
+}
+
+#endif
+
+} // namespace
+
+void index_select_group(const float * keys, int dim, const float * q, const float * head_w, int n_q, int H,
+                        const int * n_ready, int k, std::vector<int> * selected) {
+    if (k <= 0) {
+        for (int t = 0; t < n_q; t++) selected[t].clear();
+        return;
+    }
+#ifdef D4_HAVE_AVX512_PATH
+    static const bool has_avx512 = __builtin_cpu_supports("avx512f");
+    if (has_avx512 && n_q <= index_group) {
+        select_avx512(keys, dim, q, head_w, n_q, H, n_ready, k, selected);
+        return;
+    }
+#endif
+    select_generic(keys, dim, q, head_w, n_q, H, n_ready, k, selected);
 }
 
 } // namespace v4::deepseek4
