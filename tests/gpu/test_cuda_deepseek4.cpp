@@ -19,6 +19,7 @@
 #include "cuda/deepseek4/indexer.h"
 #include "cuda/deepseek4/mhc.h"
 #include "cuda/deepseek4/moe.h"
+#include "cuda/deepseek4/rows.h"
 #include "reference/deepseek4_ops.h"
 
 namespace rd = v4::kernels::ref::d4;
@@ -161,6 +162,42 @@ private slots:
             QSKIP(qPrintable(QStringLiteral("no CUDA device: %1").arg(QString::fromStdString(probe.unavailable_reason))));
         }
         qInfo("CUDA device: %s (sm_%d%d)", probe.name.c_str(), probe.compute_major, probe.compute_minor);
+    }
+
+    // RMSNorm rows (weighted and not), RoPE of every head at its token's position and back, embedding.
+    void rows() {
+        std::mt19937 rng(2);
+        for (auto [T, heads, dim, pairs] : {std::tuple{3, 4, 64, 8}, std::tuple{1, 64, 512, 32}, std::tuple{5, 1, 33, 16}}) {
+            const std::vector<float> x = normal(rng, size_t(T) * heads * dim), w = normal(rng, size_t(dim)),
+                                     freq = inv_freq(pairs);
+            std::vector<float> want = x, want_w = x;
+            rd::rms_norm_rows(want.data(), int64_t(T) * heads, dim, nullptr, 1e-6f);
+            rd::rms_norm_rows(want_w.data(), int64_t(T) * heads, dim, w.data(), 1e-6f);
+            dev<float> dx(x), dx_w(x), dw(w), dfreq(freq);
+            CHECK_OK(kd::rms_norm_rows(dx.p, int64_t(T) * heads, dim, nullptr, 1e-6f, nullptr));
+            CHECK_OK(kd::rms_norm_rows(dx_w.p, int64_t(T) * heads, dim, dw.p, 1e-6f, nullptr));
+            CHECK_CLOSE(dx.get(), want, 1e-5);
+            CHECK_CLOSE(dx_w.get(), want_w, 1e-5);
+            const int pos0 = 65530;  // large angles: argument reduction matters
+            for (int t = 0; t < T; t++) {
+                for (int h = 0; h < heads; h++) {
+                    rd::rope_apply(&want[(size_t(t) * heads + h) * dim], dim, {freq.data(), pairs, 0.9f}, pos0 + t, 1.0f);
+                }
+            }
+            CHECK_OK(kd::rope_rows(dx.p, T, heads, dim, {dfreq.p, pairs, 0.9f}, pos0, 1.0f, nullptr));
+            CHECK_CLOSE(dx.get(), want, 1e-5);
+        }
+        const int V = 11, n = 3, D = 37;
+        const std::vector<float> embd = normal(rng, size_t(V) * D);
+        const std::vector<int32_t> tokens = {4, 0, 10, 4};
+        std::vector<float> want(tokens.size() * n * D);
+        for (size_t t = 0; t < tokens.size(); t++) {
+            for (int j = 0; j < n; j++) std::copy_n(&embd[size_t(tokens[t]) * D], D, &want[(t * n + size_t(j)) * D]);
+        }
+        dev<float> de(embd), dX(want.size());
+        dev<int32_t> dt(tokens);
+        CHECK_OK(kd::embed_streams(de.p, dt.p, int(tokens.size()), n, D, dX.p, nullptr));
+        QCOMPARE(dX.get(), want);
     }
 
     void mhc_data() {
