@@ -6,6 +6,7 @@
 #include <cstring>
 #include <thread>
 
+#include "backend/cuda/cuda_runner.h"
 #include "models/model_impl.h"
 #include "v4/error.h"
 
@@ -25,6 +26,9 @@ struct session_impl {
     std::vector<float>           all_logits; // [n_evaluated][n_vocab] of the last prefill with all_logits
     std::vector<float>           scratch;
     std::unique_ptr<arch_state>  arch;       // families with their own per-sequence state (deepseek4)
+    std::unique_ptr<device_runner> gpu;     // set when the forward runs on CUDA (the host K/V then
+                                            // is only the staging copy of save_state/load_state)
+    std::string                  device_note;
 
     session_impl(std::shared_ptr<const model> mdl, const session_params & p)
         : owner(std::move(mdl)), m(owner->impl()), params(p) {
@@ -41,6 +45,7 @@ struct session_impl {
         v_cache.assign(cache, 0.0f);
         logits.assign(m.hp.n_vocab, 0.0f);
         scratch.resize(scratch_floats(m.hp, static_cast<int>(params.n_batch)));
+        choose_device();
         if (m.custom) {
             arch = m.custom->new_state();
         }
@@ -70,11 +75,46 @@ struct session_impl {
             a.scratch = &scratch;
             a.state = arch.get();
             // Non-final ubatches also produce their last row's logits (one row: cheap next to the layers).
-            m.forward(m, a);
+            if (gpu) {
+                gpu->forward(a.tokens, a.pos0, keep_all, a.logits, cancel);
+            } else {
+                m.forward(m, a);
+            }
             tokens.insert(tokens.end(), a.tokens.begin(), a.tokens.end());
         }
         if (keep_all) {
             std::memcpy(logits.data(), all_logits.data() + all_logits.size() - n_vocab, n_vocab * sizeof(float));
+        }
+    }
+
+    void choose_device() {
+        if (params.device == compute_device::cpu) {
+            device_note = "cpu";
+            return;
+        }
+        try {
+            gpu = make_cuda_runner(owner, params.n_ctx, params.n_batch);
+            device_note = "cuda: " + gpu->describe();
+        } catch (const Error & e) {
+            if (params.device == compute_device::cuda) throw;
+            device_note = std::string("cpu (auto: ") + e.what() + ")";
+        }
+    }
+
+    // The device holds the cache of a CUDA session; snapshots go through the host copy.
+    // Refreshing that copy changes nothing a caller can observe, hence const.
+    void download_kv() const {
+        auto & self = const_cast<session_impl &>(*this);
+        for (uint32_t il = 0; il < m.hp.n_layer; ++il) {
+            const size_t off = static_cast<size_t>(il) * params.n_ctx * m.hp.kv_dim();
+            gpu->read_kv(static_cast<int>(il), static_cast<int>(tokens.size()), self.k_cache.data() + off,
+                         self.v_cache.data() + off);
+        }
+    }
+    void upload_kv(uint32_t n_tokens) {
+        for (uint32_t il = 0; il < m.hp.n_layer; ++il) {
+            const size_t off = static_cast<size_t>(il) * params.n_ctx * m.hp.kv_dim();
+            gpu->write_kv(static_cast<int>(il), static_cast<int>(n_tokens), k_cache.data() + off, v_cache.data() + off);
         }
     }
 
@@ -149,6 +189,16 @@ uint32_t                     session::n_ctx() const { return m_impl->params.n_ct
 uint32_t                     session::n_vocab() const { return m_impl->m.hp.n_vocab; }
 const std::vector<int32_t> & session::tokens() const { return m_impl->tokens; }
 const model &                session::get_model() const { return *m_impl->owner; }
+const char *                 session::device() const { return m_impl->gpu ? "cuda" : "cpu"; }
+const std::string &          session::device_note() const { return m_impl->device_note; }
+
+bool parse_compute_device(std::string_view name, compute_device & out) {
+    if (name == "cpu") out = compute_device::cpu;
+    else if (name == "cuda") out = compute_device::cuda;
+    else if (name == "auto") out = compute_device::automatic;
+    else return false;
+    return true;
+}
 
 void session::clear() {
     m_impl->tokens.clear();
@@ -196,6 +246,9 @@ struct reader {
 
 std::vector<uint8_t> session::save_state() const {
     const session_impl & s = *m_impl;
+    if (s.gpu) {
+        s.download_kv();
+    }
     const uint32_t       n_layer = s.m.hp.n_layer, kv_dim = s.m.hp.kv_dim(), n_vocab = s.m.hp.n_vocab;
     const uint32_t       n_tokens = static_cast<uint32_t>(s.tokens.size());
     const std::string &  fp = s.owner->info().fingerprint;
@@ -265,6 +318,9 @@ void session::load_state(std::span<const uint8_t> bytes) {
         const size_t off = static_cast<size_t>(il) * s.params.n_ctx * kv_dim;
         r.get(s.k_cache.data() + off, static_cast<size_t>(n_tokens) * kv_dim, "K cache");
         r.get(s.v_cache.data() + off, static_cast<size_t>(n_tokens) * kv_dim, "V cache");
+    }
+    if (s.gpu) {
+        s.upload_kv(n_tokens);
     }
     s.tokens = std::move(toks);
     s.all_logits.clear();

@@ -11,6 +11,7 @@
 
 #include "backend/cuda/cuda_plan.h"
 #include "models/model_impl.h"
+#include "reference/dequantize.h"
 #include "v4/error.h"
 
 #if defined(V4_WITH_CUDA)
@@ -21,6 +22,26 @@
 #endif
 
 namespace v4::detail {
+
+void device_runner::read_kv(int il, int n_tokens, float * k, float * v) {
+    const size_t          n = static_cast<size_t>(n_tokens) * kv_dim();
+    std::vector<uint16_t> hk(n), hv(n);
+    read_kv(il, n_tokens, hk.data(), hv.data());
+    for (size_t i = 0; i < n; ++i) {
+        k[i] = kernels::ref::fp16_to_fp32(hk[i]);
+        v[i] = kernels::ref::fp16_to_fp32(hv[i]);
+    }
+}
+
+void device_runner::write_kv(int il, int n_tokens, const float * k, const float * v) {
+    const size_t          n = static_cast<size_t>(n_tokens) * kv_dim();
+    std::vector<uint16_t> hk(n), hv(n);
+    for (size_t i = 0; i < n; ++i) {
+        hk[i] = kernels::ref::fp32_to_fp16(k[i]);
+        hv[i] = kernels::ref::fp32_to_fp16(v[i]);
+    }
+    write_kv(il, n_tokens, hk.data(), hv.data());
+}
 
 namespace {
 
@@ -273,6 +294,9 @@ public:
     }
 
     std::string describe() const override { return m_dev.name + ": " + m_plan.describe(); }
+    int         kv_dim() const override { return static_cast<int>(m_hp.kv_dim()); }
+    using device_runner::read_kv;
+    using device_runner::write_kv;
 
 private:
     template <class T> T * at(size_t offset) const { return reinterpret_cast<T *>(m_scratch + offset); }

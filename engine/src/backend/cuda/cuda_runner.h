@@ -27,6 +27,10 @@ public:
     // the CPU session's cache) to the host, and back (session snapshots).
     virtual void read_kv(int il, int n_tokens, uint16_t * k, uint16_t * v) = 0;
     virtual void write_kv(int il, int n_tokens, const uint16_t * k, const uint16_t * v) = 0;
+    // The same for a host cache kept in f32 (converted through f16, the device's format).
+    void read_kv(int il, int n_tokens, float * k, float * v);
+    void write_kv(int il, int n_tokens, const float * k, const float * v);
+    virtual int kv_dim() const = 0;
     // "NVIDIA H100 80GB HBM3: weights 0.24 GiB + KV cache ... " for logs and `v4 bench`.
     virtual std::string describe() const = 0;
 };

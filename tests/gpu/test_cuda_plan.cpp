@@ -1,0 +1,112 @@
+// The CUDA backend's host-side arithmetic, checked on any machine: flash-decoding split counts,
+// the device scratch layout, the memory budget and its message; and, with the default model, how a
+// session chooses its device when CUDA cannot run (this test passes with or without a GPU).
+#include <QFileInfo>
+#include <QTest>
+
+#include "backend/cuda/cuda_plan.h"
+#include "test_paths.h"
+#include "v4/error.h"
+#include "v4/session.h"
+
+using namespace v4::detail;
+
+namespace {
+
+hparams qwen7b() { // DeepSeek-R1-Distill-Qwen-7B
+    hparams hp;
+    hp.n_vocab = 152064;
+    hp.n_embd = 3584;
+    hp.n_layer = 28;
+    hp.n_head = 28;
+    hp.n_head_kv = 4;
+    hp.head_dim = 128;
+    hp.n_ff = 18944;
+    return hp;
+}
+
+} // namespace
+
+class TestCudaPlan : public QObject {
+    Q_OBJECT
+
+private slots:
+    void splitsFillTheDeviceWithinBounds() {
+        // H100: 132 SMs. Decode of 28 heads: ceil(264 / 28) = 10 splits once the context has 320 keys.
+        QCOMPARE(attention_splits(1, 28, 4096, 132), 10);
+        QCOMPARE(attention_splits(1, 28, 100, 132), 4);   // ceil(100 / 32): no split under 32 keys
+        QCOMPARE(attention_splits(1, 28, 1, 132), 1);
+        QCOMPARE(attention_splits(1, 1, 1 << 20, 132), 64); // capped
+        QCOMPARE(attention_splits(256, 28, 4096, 132), 1);  // a prefill ubatch fills the device alone
+        for (int n_kv = 1; n_kv < 5000; n_kv += 37) {       // monotone in n_kv: the n_ctx bound holds
+            QVERIFY(attention_splits(1, 8, n_kv, 132) <= attention_splits(1, 8, n_kv + 37, 132));
+        }
+    }
+
+    void scratchLayoutIsAlignedAndDisjoint() {
+        const hparams             hp = qwen7b();
+        const cuda_scratch_layout s = plan_cuda_scratch(hp, 256, 4096, 132);
+        const size_t offs[] = {s.x, s.cur, s.q, s.k, s.v, s.attn, s.o, s.gate, s.up, s.logits, s.partial, s.tokens, s.pos0};
+        for (size_t i = 0; i < std::size(offs); ++i) {
+            QCOMPARE(offs[i] % 256, size_t(0));
+            if (i > 0) QVERIFY(offs[i] > offs[i - 1]);
+        }
+        QCOMPARE(s.cur - s.x, size_t(256) * 3584 * 4);
+        QCOMPARE(s.partial - s.logits, size_t(256) * 152064 * 4);
+        // The largest partial buffer any ubatch size needs: T = 1 .. 256 with its own split count.
+        size_t want = 0;
+        for (int t = 1; t <= 256; ++t) want = std::max(want, size_t(t) * 28 * attention_splits(t, 28, 4096, 132) * 130);
+        QCOMPARE(s.tokens - s.partial, (want * 4 + 255) / 256 * 256);
+        QVERIFY(s.total >= s.pos0 + 4);
+    }
+
+    void memoryBudgetNamesTheNumbers() {
+        const hparams hp = qwen7b();
+        constexpr uint64_t gib = uint64_t(1) << 30;
+        QCOMPARE(cuda_kv_bytes(hp, 4096), uint64_t(2) * 28 * 4096 * 512 * 2); // 224 MiB of f16 K+V
+        const cuda_memory_plan fits = plan_cuda_memory(hp, uint64_t(4.4 * gib), 4096, 256, 79 * gib, 132);
+        QVERIFY(fits.fits());
+        QCOMPARE(fits.margin_bytes, 79 * gib / 20);
+        const cuda_memory_plan tight = plan_cuda_memory(hp, uint64_t(4.4 * gib), 4096, 256, 5 * gib, 132);
+        QCOMPARE(tight.margin_bytes, uint64_t(512) << 20);
+        QVERIFY(!tight.fits());
+        const QString msg = QString::fromStdString(tight.describe());
+        QVERIFY2(msg.contains(QStringLiteral("weights 4.40 GiB")) && msg.contains(QStringLiteral("free 5.00 GiB")),
+                 qPrintable(msg));
+    }
+
+    void parsesDeviceNames() {
+        v4::compute_device d{};
+        QVERIFY(v4::parse_compute_device("cuda", d) && d == v4::compute_device::cuda);
+        QVERIFY(v4::parse_compute_device("auto", d) && d == v4::compute_device::automatic);
+        QVERIFY(v4::parse_compute_device("cpu", d) && d == v4::compute_device::cpu);
+        QVERIFY(!v4::parse_compute_device("gpu", d));
+    }
+
+    // Without a usable GPU (this machine, CI): `auto` runs on the CPU and says why; `cuda` refuses
+    // with a message. With one, both run on it.
+    void sessionDeviceChoice() {
+        V4_REQUIRE_DEFAULT_MODEL(path);
+        auto               model = v4::model::load(path.toStdString());
+        v4::session_params sp{.n_ctx = 256, .n_threads = 2};
+        sp.device = v4::compute_device::automatic;
+        v4::session automatic(model, sp);
+        qInfo("auto: %s", automatic.device_note().c_str());
+        QVERIFY(!automatic.device_note().empty());
+        const std::vector<int32_t> toks = {2, 818, 5279};
+        automatic.prefill(toks); // runs wherever it landed
+        if (QString(automatic.device()) == QStringLiteral("cpu")) {
+            QVERIFY(automatic.device_note().rfind("cpu (auto: ", 0) == 0);
+            sp.device = v4::compute_device::cuda;
+            try {
+                v4::session forced(model, sp);
+                QFAIL("a CUDA session was created although auto fell back to the CPU");
+            } catch (const v4::Error & e) {
+                QVERIFY2(QString(e.what()).startsWith(QStringLiteral("CUDA backend unavailable: ")), e.what());
+            }
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCudaPlan)
+#include "test_cuda_plan.moc"
