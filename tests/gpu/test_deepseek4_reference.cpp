@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cuda/deepseek4/d4_launch_math.h"
+#include "deepseek4_tiny_config.h"
 #include "models/deepseek4/deepseek4.h"
 #include "models/deepseek4/deepseek4_index.h"
 #include "models/deepseek4/deepseek4_synthetic.h"
@@ -204,40 +205,6 @@ std::vector<float> ref_eval(const ds::d4_model & m, ref_state & st, const std::v
     return lin(h, S, D, m.lm_head, c.vocab);
 }
 
-// Small enough to run in a second, big enough that every path is taken: windows close mid-chunk,
-// the indexer has more entries than top-k, the sliding window is shorter than the sequence, the
-// clamp of SwiGLU bites, an odd number of mHC streams.
-ds::d4_config tiny_config() {
-    ds::d4_config c;
-    c.vocab = 97;
-    c.hidden = 32;
-    c.n_layers = 4;
-    c.n_heads = 4;
-    c.head_dim = 16;
-    c.rope_dim = 8;
-    c.q_lora_rank = 24;
-    c.o_groups = 2;
-    c.o_lora_rank = 8;
-    c.n_experts = 8;
-    c.n_experts_used = 3;
-    c.moe_ff = 16;
-    c.routed_scale = 1.5f;
-    c.swiglu_limit = 1.0f;
-    c.sliding_window = 6;
-    c.csa_ratio = 4;
-    c.hca_ratio = 8;
-    c.index_heads = 2;
-    c.index_head_dim = 8;
-    c.index_topk = 3;
-    c.hc_mult = 3;
-    c.hc_sinkhorn_iters = 20;
-    c.rope_main = ds::d4_rope_default(c.rope_theta, c.rope_dim);
-    c.rope_compress = ds::d4_rope_yarn(c.compress_rope_theta, c.rope_dim, 16.0f, 65536.0, 32.0f, 1.0f, true);
-    c.attn_types = {ds::d4_attn::sliding, ds::d4_attn::csa, ds::d4_attn::hca, ds::d4_attn::csa};
-    c.hash_moe = {true, true, false, false};
-    return c;
-}
-
 } // namespace
 
 class TestDeepseek4Reference : public QObject {
@@ -350,7 +317,7 @@ private slots:
 
     // Every reference op together reproduces the engine: same logits, chunk by chunk.
     void composedForwardMatchesEngine() {
-        const ds::d4_config c = tiny_config();
+        const ds::d4_config c = d4_tiny_config();
         ds::d4_check_config(c, "tiny config");
         const ds::d4_model m = ds::d4_synthetic_model(c, 42);
         std::mt19937 rng(5);
