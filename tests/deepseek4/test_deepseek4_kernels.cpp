@@ -50,6 +50,8 @@ private slots:
         QTest::newRow("full group, many ties") << 32 << 2 << 32 << 8 << 1;
         QTest::newRow("part group, odd heads, odd dim") << 5 << 3 << 7 << 4 << 2;
         QTest::newRow("one query (decode)") << 1 << 8 << 32 << 8 << 3;
+        QTest::newRow("few queries, odd dim, many ties") << 3 << 3 << 7 << 4 << 1;
+        QTest::newRow("few queries, long keys") << 2 << 2 << 40 << 16 << 1000;
         QTest::newRow("fixture shape") << 17 << 8 << 32 << 8 << 1000;
     }
 

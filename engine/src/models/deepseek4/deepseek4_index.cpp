@@ -6,10 +6,7 @@
 #include <limits>
 #include <numeric>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define D4_HAVE_AVX512_PATH 1
-#endif
+#include "models/deepseek4/deepseek4_simd.h"
 
 namespace v4::deepseek4 {
 
@@ -97,6 +94,15 @@ struct top_k_heap {
         }
         std::push_heap(items.begin(), items.end(), better);
     }
+    // Entries still to beat: a new id (higher than all so far) gets in only above the k-th score.
+    bool full(int k) const { return int(items.size()) == k; }
+    float kth() const { return items.front().first; }
+    std::vector<int> ids() const {
+        std::vector<int> out;
+        for (const auto & item : items) out.push_back(item.second);
+        std::sort(out.begin(), out.end());
+        return out;
+    }
 };
 
 // One head's dots for 32 queries (columns col[i * 32 + t]), then its ReLU-weighted share of the
@@ -151,17 +157,60 @@ __attribute__((target("avx512f"))) void select_avx512(const float * keys, int di
             const int t = __builtin_ctz(take);
             top_k_heap & heap = heaps[t];
             heap.push(score[t], s, k);
-            if (int(heap.items.size()) == k) {
+            if (heap.full(k)) {
                 not_full &= ~(1u << t);
-                threshold[t] = heap.items.front().first;
+                threshold[t] = heap.kth();
             }
         }
     }
-    for (int t = 0; t < n_q; t++) {
-        selected[t].clear();
-        for (const auto & item : heaps[t].items) selected[t].push_back(item.second);
-        std::sort(selected[t].begin(), selected[t].end());
+    for (int t = 0; t < n_q; t++) selected[t] = heaps[t].ids();
+}
+
+// Few queries (decode): lanes over 16 keys instead, the keys transposed in registers 16 dims at a
+// time. Each score is still sum_i key[i] * q[i] in order (mul then add) and the heads in order, so
+// the selection is the same as index_scores + top_k_entries and as select_avx512.
+constexpr int few_queries = 4;
+constexpr int few_max_dim = 256;
+
+__attribute__((target("avx512f"))) void select_few_avx512(const float * keys, int dim, const float * q, const float * head_w,
+                                                            int n_q, int H, const int * n_ready, int k,
+                                                            std::vector<int> * selected) {
+    const int n_keys = *std::max_element(n_ready, n_ready + n_q);
+    top_k_heap heaps[few_queries];
+    alignas(64) __m512 kt[few_max_dim];  // kt[i] = dim i of the block's 16 keys
+    alignas(64) float score[16];
+    const __m512 zero = _mm512_setzero_ps();
+    for (int s0 = 0; s0 < n_keys; s0 += 16) {
+        const int n_s = std::min(16, n_keys - s0);
+        for (int i0 = 0; i0 < dim; i0 += 16) {
+            const int n_i = std::min(16, dim - i0);
+            __m512 r[16];
+            for (int a = 0; a < 16; a++) {
+                r[a] = a < n_s ? _mm512_maskz_loadu_ps(first_lanes(n_i), keys + size_t(s0 + a) * dim + i0) : zero;
+            }
+            transpose16(r);
+            for (int i = 0; i < n_i; i++) kt[i0 + i] = r[i];
+        }
+        for (int t = 0; t < n_q; t++) {
+            if (s0 >= n_ready[t]) continue;
+            __m512 sc = zero;
+            for (int h = 0; h < H; h++) {
+                const float * qh = q + (size_t(t) * H + h) * dim;
+                __m512 d = zero;
+                for (int i = 0; i < dim; i++) d = _mm512_add_ps(d, _mm512_mul_ps(kt[i], _mm512_set1_ps(qh[i])));
+                sc = _mm512_add_ps(sc, _mm512_mul_ps(_mm512_max_ps(d, zero), _mm512_set1_ps(head_w[t * H + h])));
+            }
+            top_k_heap & heap = heaps[t];
+            uint32_t take = first_lanes(std::min(16, n_ready[t] - s0));
+            if (heap.full(k)) take &= _mm512_cmp_ps_mask(sc, _mm512_set1_ps(heap.kth()), _CMP_GT_OQ);
+            if (take == 0) continue;
+            _mm512_store_ps(score, sc);
+            for (int l = 0; l < 16; l++) {  // in id order; the k-th score rises as the heap fills
+                if ((take >> l & 1u) && (!heap.full(k) || score[l] > heap.kth())) heap.push(score[l], s0 + l, k);
+            }
+        }
     }
+    for (int t = 0; t < n_q; t++) selected[t] = heaps[t].ids();
 }
 
 #endif
@@ -175,8 +224,11 @@ void index_select_group(const float * keys, int dim, const float * q, const floa
         return;
     }
 #ifdef D4_HAVE_AVX512_PATH
-    static const bool has_avx512 = __builtin_cpu_supports("avx512f");
-    if (has_avx512 && n_q <= index_group) {
+    if (cpu_has_avx512() && n_q <= few_queries && dim <= few_max_dim) {
+        select_few_avx512(keys, dim, q, head_w, n_q, H, n_ready, k, selected);
+        return;
+    }
+    if (cpu_has_avx512() && n_q <= index_group) {
         select_avx512(keys, dim, q, head_w, n_q, H, n_ready, k, selected);
         return;
     }

@@ -5,16 +5,7 @@
 #include <cmath>
 
 #include "cpu/quant_dot.h"
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define D4_HAVE_AVX512_PATH 1
-// GCC 12's AVX-512 headers build _mm512_undefined_ps from a self-initialised variable, which
-// -Wmaybe-uninitialized reports at every inlined use (GCC bug 105593).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#endif
+#include "models/deepseek4/deepseek4_simd.h"
 
 namespace v4::deepseek4 {
 
@@ -59,11 +50,6 @@ void attend_generic(const float * q, int H, int dim, const float * const * rows,
 
 #ifdef D4_HAVE_AVX512_PATH
 
-bool cpu_has_avx512() {
-    static const bool has = __builtin_cpu_supports("avx512f");
-    return has;
-}
-
 // 4 weight rows x 32 tokens per step: each weight is broadcast once against two vectors of tokens.
 __attribute__((target("avx512f"))) void matmul_avx512(const d4_packed_rows & x, const float * w, int out, int o0,
                                                         int o1, float * y) {
@@ -103,31 +89,6 @@ __attribute__((target("avx512f"))) void matmul_avx512(const d4_packed_rows & x, 
     }
 }
 
-// In-register transpose of a 16 x 16 block: r[i] becomes column i.
-__attribute__((target("avx512f"), always_inline)) inline void transpose16(__m512 * r) {
-    __m512 t[16];
-    for (int k = 0; k < 16; k += 2) {
-        t[k] = _mm512_unpacklo_ps(r[k], r[k + 1]);
-        t[k + 1] = _mm512_unpackhi_ps(r[k], r[k + 1]);
-    }
-    for (int k = 0; k < 16; k += 4) {
-        r[k] = _mm512_shuffle_ps(t[k], t[k + 2], 0x44);
-        r[k + 1] = _mm512_shuffle_ps(t[k], t[k + 2], 0xEE);
-        r[k + 2] = _mm512_shuffle_ps(t[k + 1], t[k + 3], 0x44);
-        r[k + 3] = _mm512_shuffle_ps(t[k + 1], t[k + 3], 0xEE);
-    }
-    for (int k = 0; k < 16; k += 8) {
-        for (int j = 0; j < 4; j++) {
-            t[k + j] = _mm512_shuffle_f32x4(r[k + j], r[k + 4 + j], 0x88);
-            t[k + 4 + j] = _mm512_shuffle_f32x4(r[k + j], r[k + 4 + j], 0xdd);
-        }
-    }
-    for (int j = 0; j < 8; j++) {
-        r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
-        r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xdd);
-    }
-}
-
 // Few rows (decode): lanes over 16 output rows instead of tokens, the weight block transposed in
 // registers. Each output is still acc = fma(w[o][i], x[t][i], acc) for i = 0, 1, ..., exactly as in
 // matmul_avx512, so a row's result does not depend on how many rows came with it.
@@ -141,7 +102,7 @@ __attribute__((target("avx512f"))) void matmul_few_avx512(const d4_packed_rows &
         for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
         for (int i0 = 0; i0 < in; i0 += 16) {
             const int n_i = std::min(16, in - i0);
-            const __mmask16 m = n_i == 16 ? __mmask16(0xffff) : __mmask16((1u << n_i) - 1);
+            const __mmask16 m = first_lanes(n_i);
             __m512 r[16];
             for (int a = 0; a < 16; a++) {
                 const float * wa = w + size_t(o + a) * in + i0;
@@ -175,7 +136,7 @@ __attribute__((target("avx512f"))) void pack_avx512(const float * x, int T, int 
     for (int t0 = 0; t0 < T_pad; t0 += 16) {
         for (int i0 = 0; i0 < in; i0 += 16) {
             const int n_i = std::min(16, in - i0);
-            const __mmask16 m = n_i == 16 ? __mmask16(0xffff) : __mmask16((1u << n_i) - 1);
+            const __mmask16 m = first_lanes(n_i);
             __m512 r[16];
             for (int a = 0; a < 16; a++) {
                 r[a] = t0 + a < T ? _mm512_maskz_loadu_ps(m, x + size_t(t0 + a) * in + i0) : _mm512_setzero_ps();
@@ -217,7 +178,7 @@ __attribute__((target("avx512f"))) void attend_avx512(const float * q, int H, in
         const __m512 vmx = _mm512_set1_ps(mx);
         __m512 vsum = _mm512_setzero_ps();
         for (int j = 0; j < n; j += 16) {
-            const __mmask16 m = n - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - j)) - 1);
+            const __mmask16 m = first_lanes(n - j);
             const __m512 e = exp_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, lg + j), vmx));
             _mm512_mask_storeu_ps(lg + j, m, e);
             vsum = _mm512_add_ps(vsum, _mm512_maskz_mov_ps(m, e));
