@@ -185,14 +185,14 @@ void compress_windows(const compress_params & p, const float * kv, const float *
 }
 
 // engine deepseek4_index.cpp index_scores: per (query, head) a dot over dim, then ReLU-weighted head sum
-void index_scores(const float * keys, int n_keys, int dim, const float * q, const float * head_w, int n_q, int H,
-                  float * scores) {
+void index_scores(const float * keys, int n_keys, int dim, const float * q, const float * head_w, float w_scale, int n_q,
+                  int H, float * scores) {
     for (int t = 0; t < n_q; t++) {
         for (int s = 0; s < n_keys; s++) {
             float acc = 0.0f;
             for (int h = 0; h < H; h++) {
                 const float d = dot(&q[(size_t(t) * H + h) * dim], &keys[size_t(s) * dim], dim);
-                acc += std::max(d, 0.0f) * head_w[size_t(t) * H + h];
+                acc += std::max(d, 0.0f) * (head_w[size_t(t) * H + h] * w_scale);
             }
             scores[size_t(t) * n_keys + s] = acc;
         }
@@ -263,7 +263,7 @@ float swiglu_clamped(float gate, float up, float limit) {
 }
 
 // engine moe(), the routing part
-void route(const float * logits, int T, int E, int K, const float * bias, const int32_t * tid2eid,
+void route(const float * logits, int T, int E, int K, const float * bias, const int64_t * tid2eid,
            const int32_t * tokens, float routed_scale, int32_t * ids, float * weights) {
     std::vector<float> score(static_cast<size_t>(E)), biased(static_cast<size_t>(E));
     std::vector<int32_t> order(static_cast<size_t>(E));
@@ -271,7 +271,7 @@ void route(const float * logits, int T, int E, int K, const float * bias, const 
         for (int e = 0; e < E; e++) score[size_t(e)] = std::sqrt(softplus(logits[size_t(t) * E + e]));
         int32_t * chosen = ids + size_t(t) * K;
         if (!bias) {
-            for (int k = 0; k < K; k++) chosen[k] = tid2eid[size_t(tokens[t]) * K + k];
+            for (int k = 0; k < K; k++) chosen[k] = int32_t(tid2eid[size_t(tokens[t]) * K + k]);
         } else {
             for (int e = 0; e < E; e++) biased[size_t(e)] = score[size_t(e)] + bias[e];
             std::iota(order.begin(), order.end(), 0);

@@ -181,9 +181,10 @@ void compress_windows(const compress_params & p, const float * kv, const float *
 
 // ---- lightning indexer ------------------------------------------------------------------------
 
-// scores[t * n_keys + s] = sum_h head_w[t, h] * ReLU(q[t, h, :] . keys[s, :])
-void index_scores(const float * keys, int n_keys, int dim, const float * q, const float * head_w, int n_q, int H,
-                  float * scores);
+// scores[t * n_keys + s] = sum_h (head_w[t, h] * w_scale) * ReLU(q[t, h, :] . keys[s, :]); w_scale is the
+// engine's 1 / sqrt(dim * H), applied to the head weights first as the engine does.
+void index_scores(const float * keys, int n_keys, int dim, const float * q, const float * head_w, float w_scale, int n_q,
+                  int H, float * scores);
 // The k best of scores[0, n) (ties to the lower index), ascending ids into out[0, min(n, k)); returns the count.
 int top_k_ascending(const float * scores, int n, int k, int32_t * out);
 
@@ -226,7 +227,7 @@ float swiglu_clamped(float gate, float up, float limit);  // silu(min(gate, limi
 // Router: score_e = sqrt(softplus(logit_e)). Hash layers (bias == null): ids = tid2eid[token, :].
 // Learned: the K highest score + bias, in descending order, ties to the lower expert id. weights_k =
 // score_k / (sum of chosen scores + 1e-20) * routed_scale. logits [T, E], ids / weights [T, K].
-void route(const float * logits, int T, int E, int K, const float * bias, const int32_t * tid2eid,
+void route(const float * logits, int T, int E, int K, const float * bias, const int64_t * tid2eid,
            const int32_t * tokens, float routed_scale, int32_t * ids, float * weights);
 
 // h[t, k, f] = swiglu_clamped(gate_e[f] . x[t], up_e[f] . x[t]) for expert e = ids[t, k] (ids null:

@@ -305,9 +305,9 @@ private slots:
         const std::vector<float> keys = normal(rng, size_t(n_keys) * dim), q = normal(rng, size_t(n_q) * H * dim),
                                  w = normal(rng, size_t(n_q) * H);
         std::vector<float> want(size_t(n_q) * n_keys);
-        rd::index_scores(keys.data(), n_keys, dim, q.data(), w.data(), n_q, H, want.data());
+        rd::index_scores(keys.data(), n_keys, dim, q.data(), w.data(), 0.125f, n_q, H, want.data());
         dev<float> dk(keys), dq(q), dw(w), ds(want.size());
-        CHECK_OK(kd::index_scores(dk.p, n_keys, dim, dq.p, dw.p, n_q, H, ds.p, nullptr));
+        CHECK_OK(kd::index_scores(dk.p, n_keys, dim, dq.p, dw.p, 0.125f, n_q, H, ds.p, nullptr));
         CHECK_CLOSE(ds.get(), want, 1e-4);
     }
 
@@ -458,9 +458,10 @@ private slots:
             std::fill(bias.begin(), bias.end(), 0.0f);
         }
         logits[0] = 25.0f;  // above softplus's linear threshold
-        std::vector<int32_t> table(size_t(vocab) * K), tokens(static_cast<size_t>(T));
+        std::vector<int64_t> table(size_t(vocab) * K);
+        std::vector<int32_t> tokens(static_cast<size_t>(T));
         for (int v = 0; v < vocab; v++) {
-            for (int k = 0; k < K; k++) table[size_t(v) * K + k] = int32_t((v * 7 + k * 3) % E);
+            for (int k = 0; k < K; k++) table[size_t(v) * K + k] = (v * 7 + k * 3) % E;
         }
         for (int32_t & t : tokens) t = int32_t(rng() % vocab);
         std::vector<int32_t> want_ids(size_t(T) * K);
@@ -468,7 +469,8 @@ private slots:
         rd::route(logits.data(), T, E, K, hashed ? nullptr : bias.data(), table.data(), tokens.data(), 2.5f,
                   want_ids.data(), want_w.data());
         dev<float> dl(logits), db(bias), dw(want_w.size());
-        dev<int32_t> dt(table), dtok(tokens), dids(want_ids.size());
+        dev<int64_t> dt(table);
+        dev<int32_t> dtok(tokens), dids(want_ids.size());
         CHECK_OK(kd::route(dl.p, T, E, K, hashed ? nullptr : db.p, dt.p, dtok.p, 2.5f, dids.p, dw.p, nullptr));
         QCOMPARE(dids.get(), want_ids);
         CHECK_CLOSE(dw.get(), want_w, 1e-5);

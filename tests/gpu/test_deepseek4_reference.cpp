@@ -3,8 +3,9 @@
 //   - weight decoders and views against engine quant_formats (every code),
 //   - indexer scores and top-k against engine deepseek4_index (ties included),
 //   - routing against values worked out by hand,
-//   - a whole forward built only from the reference ops (mHC, compressor, indexer, sparse attention
-//     with sinks, routing, expert GEMVs) against d4_eval, chunk by chunk with the carried state.
+//   - the device forward's step sequence (engine/src/backend/cuda/deepseek4/d4_forward_steps.h) run
+//     with the reference ops (mHC, compressor, indexer, sparse attention with sinks, routing, expert
+//     GEMVs) against d4_eval, chunk by chunk with the carried state.
 // Also the host-side partition math of the CUDA launchers (kernels/cuda/deepseek4/d4_launch_math.h).
 #include <QTest>
 
@@ -13,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "backend/cuda/deepseek4/d4_host_ops.h"
 #include "cuda/deepseek4/d4_launch_math.h"
 #include "deepseek4_tiny_config.h"
 #include "models/deepseek4/deepseek4.h"
@@ -28,182 +30,6 @@ namespace lm = v4::kernels::cuda::d4;
 namespace {
 
 bool same_float(float a, float b) { return (std::isnan(a) && std::isnan(b)) || (a == b && std::signbit(a) == std::signbit(b)); }
-
-rd::rope_table table(const ds::d4_rope & r) { return {r.inv_freq.data(), int(r.inv_freq.size()), r.attn_factor}; }
-
-// ---- a forward made of the reference ops, the same shape as engine d4_eval --------------------
-
-struct comp_state {
-    std::vector<float> buf_kv, buf_gate, prev_kv, prev_gate, entries;
-    int n_entries = 0;
-};
-struct layer_state {
-    std::vector<float> kv_tail;
-    comp_state comp, index_comp;
-};
-struct ref_state {
-    int n_past = 0;
-    std::vector<layer_state> layers;
-};
-
-std::vector<float> lin(const std::vector<float> & x, int T, int in, const std::vector<float> & w, int out) {
-    std::vector<float> y(size_t(T) * out);
-    rd::linear(x.data(), T, in, w.data(), out, y.data());
-    return y;
-}
-
-void compress_append(const ds::d4_config & c, const ds::d4_compressor & comp, int ratio, const std::vector<float> & x,
-                     int S, comp_state & st) {
-    rd::compress_params p;
-    p.ratio = ratio;
-    p.dim = comp.dim;
-    p.overlap = comp.overlap;
-    p.pos_bias = comp.pos_bias.data();
-    p.kv_norm = comp.kv_norm.data();
-    p.rms_eps = c.rms_eps;
-    p.rope = table(c.rope_compress);
-    const int width = p.width();
-    const std::vector<float> kv = lin(x, S, c.hidden, comp.kv_proj, width), gate = lin(x, S, c.hidden, comp.gate_proj, width);
-    st.buf_kv.insert(st.buf_kv.end(), kv.begin(), kv.end());
-    st.buf_gate.insert(st.buf_gate.end(), gate.begin(), gate.end());
-    const int n_close = int(st.buf_kv.size() / size_t(width)) / ratio;
-    if (n_close == 0) return;
-    st.entries.resize(size_t(st.n_entries + n_close) * p.dim);
-    rd::compress_windows(p, st.buf_kv.data(), st.buf_gate.data(), st.prev_kv.empty() ? nullptr : st.prev_kv.data(),
-                         st.prev_gate.empty() ? nullptr : st.prev_gate.data(), n_close, st.n_entries,
-                         &st.entries[size_t(st.n_entries) * p.dim]);
-    const size_t consumed = size_t(n_close) * ratio * width, last = consumed - size_t(ratio) * width;
-    if (p.overlap) {
-        st.prev_kv.assign(st.buf_kv.begin() + std::ptrdiff_t(last), st.buf_kv.begin() + std::ptrdiff_t(consumed));
-        st.prev_gate.assign(st.buf_gate.begin() + std::ptrdiff_t(last), st.buf_gate.begin() + std::ptrdiff_t(consumed));
-    }
-    st.n_entries += n_close;
-    st.buf_kv.erase(st.buf_kv.begin(), st.buf_kv.begin() + std::ptrdiff_t(consumed));
-    st.buf_gate.erase(st.buf_gate.begin(), st.buf_gate.begin() + std::ptrdiff_t(consumed));
-}
-
-std::vector<float> attention(const ds::d4_config & c, const ds::d4_layer & L, ds::d4_attn type, const std::vector<float> & x,
-                             int S, int n_past, layer_state & st) {
-    const int H = c.n_heads, hd = c.head_dim, D = c.hidden;
-    const rd::rope_table rope = table(type == ds::d4_attn::sliding ? c.rope_main : c.rope_compress);
-    std::vector<float> q_res = lin(x, S, D, L.q_a, c.q_lora_rank);
-    rd::rms_norm_rows(q_res.data(), S, c.q_lora_rank, L.q_a_norm.data(), c.rms_eps);
-    std::vector<float> q = lin(q_res, S, c.q_lora_rank, L.q_b, H * hd);
-    rd::rms_norm_rows(q.data(), int64_t(S) * H, hd, nullptr, c.rms_eps);
-    std::vector<float> kv = lin(x, S, D, L.kv, hd);
-    rd::rms_norm_rows(kv.data(), S, hd, L.kv_norm.data(), c.rms_eps);
-    for (int t = 0; t < S; t++) {
-        for (int h = 0; h < H; h++) rd::rope_apply(&q[(size_t(t) * H + h) * hd], hd, rope, n_past + t, 1.0f);
-        rd::rope_apply(&kv[size_t(t) * hd], hd, rope, n_past + t, 1.0f);
-    }
-    std::vector<float> keys = st.kv_tail;
-    keys.insert(keys.end(), kv.begin(), kv.end());
-    const int n_keys_win = int(keys.size() / size_t(hd));
-
-    rd::attn_kv where;
-    where.win = keys.data();
-    where.win_base = n_past - int(st.kv_tail.size() / size_t(hd));
-    where.win_cap = n_keys_win;
-    std::vector<int32_t> sel, n_sel;
-    if (type != ds::d4_attn::sliding) {
-        const int ratio = type == ds::d4_attn::csa ? c.csa_ratio : c.hca_ratio;
-        compress_append(c, L.comp, ratio, x, S, st.comp);
-        where.comp = st.comp.entries.data();
-        if (type == ds::d4_attn::hca) where.hca_ratio = c.hca_ratio;
-    }
-    if (type == ds::d4_attn::csa) {  // lightning indexer
-        const int IH = c.index_heads, idim = c.index_head_dim;
-        compress_append(c, L.index_comp, c.csa_ratio, x, S, st.index_comp);
-        std::vector<float> iq = lin(q_res, S, c.q_lora_rank, L.index_q_b, IH * idim);
-        const rd::rope_table crope = table(c.rope_compress);
-        for (int t = 0; t < S; t++) {
-            for (int h = 0; h < IH; h++) rd::rope_apply(&iq[(size_t(t) * IH + h) * idim], idim, crope, n_past + t, 1.0f);
-        }
-        std::vector<float> head_w = lin(x, S, D, L.index_weights, IH);
-        const float scale = (1.0f / std::sqrt(float(idim))) * (1.0f / std::sqrt(float(IH)));
-        for (float & w : head_w) w *= scale;
-        const int n_keys = st.index_comp.n_entries;
-        std::vector<float> scores(size_t(S) * n_keys);
-        rd::index_scores(st.index_comp.entries.data(), n_keys, idim, iq.data(), head_w.data(), S, IH, scores.data());
-        sel.assign(size_t(S) * c.index_topk, -1);
-        n_sel.resize(size_t(S));
-        for (int t = 0; t < S; t++) {
-            n_sel[size_t(t)] = rd::top_k_ascending(&scores[size_t(t) * n_keys], (n_past + t + 1) / c.csa_ratio, c.index_topk,
-                                                   &sel[size_t(t) * c.index_topk]);
-        }
-        where.sel = sel.data();
-        where.n_sel = n_sel.data();
-        where.sel_ld = c.index_topk;
-    }
-    rd::attn_params ap;
-    ap.H = H;
-    ap.hd = hd;
-    ap.window = c.sliding_window;
-    ap.scale = 1.0f / std::sqrt(float(hd));
-    ap.sinks = L.sinks.data();
-    ap.rope = rope;
-    std::vector<float> out(size_t(S) * H * hd);
-    rd::sparse_attention(ap, where, q.data(), S, n_past, out.data());
-    const size_t keep = std::min(size_t(n_keys_win), size_t(c.sliding_window - 1));
-    st.kv_tail.assign(keys.end() - std::ptrdiff_t(keep * hd), keys.end());
-
-    const int G = c.o_groups, R = c.o_lora_rank;
-    std::vector<float> grouped(size_t(S) * G * R);
-    rd::grouped_linear(out.data(), S, G, H * hd / G, L.o_a.data(), R, grouped.data());
-    return lin(grouped, S, G * R, L.o_b, D);
-}
-
-std::vector<float> moe(const ds::d4_config & c, const ds::d4_layer & L, bool hashed, const std::vector<float> & x,
-                       const std::vector<int32_t> & tokens, int T) {
-    const int D = c.hidden, E = c.n_experts, K = c.n_experts_used, F = c.moe_ff;
-    const std::vector<float> logits = lin(x, T, D, L.router, E);
-    const std::vector<int32_t> tid2eid(L.tid2eid.begin(), L.tid2eid.end());
-    std::vector<int32_t> ids(size_t(T) * K);
-    std::vector<float> weights(size_t(T) * K), out(size_t(T) * D);
-    rd::route(logits.data(), T, E, K, hashed ? nullptr : L.router_bias.data(), tid2eid.data(), tokens.data(),
-              c.routed_scale, ids.data(), weights.data());
-    const rd::weight_view sh_gate{rd::wfmt::f32, L.sh_gate.data(), nullptr, D, F, 0};
-    const rd::weight_view sh_up{rd::wfmt::f32, L.sh_up.data(), nullptr, D, F, 0};
-    const rd::weight_view sh_down{rd::wfmt::f32, L.sh_down.data(), nullptr, F, D, 0};
-    std::vector<float> h(size_t(T) * F);
-    rd::expert_gate_up(sh_gate, sh_up, x.data(), T, nullptr, 1, F, c.swiglu_limit, h.data());
-    rd::expert_down(sh_down, h.data(), T, nullptr, nullptr, 1, D, F, false, out.data());
-    const rd::weight_view gate{rd::wfmt::f32, L.exp_gate_up.data(), nullptr, D, 2 * F, 0};
-    const rd::weight_view up{rd::wfmt::f32, L.exp_gate_up.data(), nullptr, D, 2 * F, F};
-    const rd::weight_view down{rd::wfmt::f32, L.exp_down.data(), nullptr, F, D, 0};
-    h.resize(size_t(T) * K * F);
-    rd::expert_gate_up(gate, up, x.data(), T, ids.data(), K, F, c.swiglu_limit, h.data());
-    rd::expert_down(down, h.data(), T, ids.data(), weights.data(), K, D, F, true, out.data());
-    return out;
-}
-
-std::vector<float> ref_eval(const ds::d4_model & m, ref_state & st, const std::vector<int32_t> & tokens) {
-    const ds::d4_config & c = m.cfg;
-    const int S = int(tokens.size()), D = c.hidden, n = c.hc_mult;
-    const rd::hc_params hp{n, D, c.hc_sinkhorn_iters, c.rms_eps, c.hc_eps};
-    std::vector<float> X(size_t(S) * n * D), post(size_t(S) * n), comb(size_t(S) * n * n), in(size_t(S) * D);
-    for (int t = 0; t < S; t++) {
-        for (int j = 0; j < n; j++) std::copy_n(&m.tok_embd[size_t(tokens[size_t(t)]) * D], D, &X[(size_t(t) * n + j) * D]);
-    }
-    for (int il = 0; il < c.n_layers; il++) {
-        const ds::d4_layer & L = m.layers[size_t(il)];
-        rd::hc_collapse(hp, X.data(), S, L.attn_hc_fn.data(), L.attn_hc_base.data(), L.attn_hc_scale.data(), in.data(),
-                        post.data(), comb.data());
-        rd::rms_norm_rows(in.data(), S, D, L.attn_norm.data(), c.rms_eps);
-        const std::vector<float> a = attention(c, L, c.attn_types[size_t(il)], in, S, st.n_past, st.layers[size_t(il)]);
-        rd::hc_expand(hp, X.data(), S, a.data(), post.data(), comb.data());
-        rd::hc_collapse(hp, X.data(), S, L.ffn_hc_fn.data(), L.ffn_hc_base.data(), L.ffn_hc_scale.data(), in.data(),
-                        post.data(), comb.data());
-        rd::rms_norm_rows(in.data(), S, D, L.ffn_norm.data(), c.rms_eps);
-        const std::vector<float> f = moe(c, L, c.hash_moe[size_t(il)], in, tokens, S);
-        rd::hc_expand(hp, X.data(), S, f.data(), post.data(), comb.data());
-    }
-    st.n_past += S;
-    std::vector<float> h(size_t(S) * D);
-    rd::hc_head(hp, X.data(), S, m.head_fn.data(), m.head_base.data(), m.head_scale.data(), h.data());
-    rd::rms_norm_rows(h.data(), S, D, m.out_norm.data(), c.rms_eps);
-    return lin(h, S, D, m.lm_head, c.vocab);
-}
 
 } // namespace
 
@@ -283,7 +109,7 @@ private slots:
         std::vector<float> keys(size_t(n_keys * dim)), q(size_t(n_q * H * dim)), w(size_t(n_q * H));
         for (auto * v : {&keys, &q, &w}) for (float & x : *v) x = N(rng);
         std::vector<float> a(size_t(n_q * n_keys)), b(a.size());
-        rd::index_scores(keys.data(), n_keys, dim, q.data(), w.data(), n_q, H, a.data());
+        rd::index_scores(keys.data(), n_keys, dim, q.data(), w.data(), 1.0f, n_q, H, a.data());
         ds::index_scores(keys.data(), n_keys, dim, q.data(), w.data(), n_q, H, b.data());
         for (size_t i = 0; i < a.size(); i++) QVERIFY(std::abs(a[i] - b[i]) <= 1e-5f * (1.0f + std::abs(b[i])));
     }
@@ -305,7 +131,8 @@ private slots:
         QCOMPARE(ids[0], 0);
         QCOMPARE(ids[1], 1);
         const float lg[4] = {30.0f, 0.0f, 0.0f, 0.0f};  // softplus(30) = 30 (threshold), sqrt: 5.4772
-        const int32_t table[2 * 2] = {3, 1, 0, 2}, tok = 1;
+        const int64_t table[2 * 2] = {3, 1, 0, 2};
+        const int32_t tok = 1;
         rd::route(lg, 1, 4, 2, nullptr, table, &tok, 1.0f, ids, w);
         QCOMPARE(ids[0], 0);
         QCOMPARE(ids[1], 2);
@@ -315,7 +142,7 @@ private slots:
         QCOMPARE(rd::swiglu_clamped(3.0f, -5.0f, 1.0f), (1.0f / (1.0f + std::exp(-1.0f))) * -1.0f);
     }
 
-    // Every reference op together reproduces the engine: same logits, chunk by chunk.
+    // The device forward's steps with the reference ops reproduce the engine: same logits, chunk by chunk.
     void composedForwardMatchesEngine() {
         const ds::d4_config c = d4_tiny_config();
         ds::d4_check_config(c, "tiny config");
@@ -324,8 +151,7 @@ private slots:
         std::vector<int32_t> tokens(40);
         for (int32_t & t : tokens) t = int32_t(rng() % unsigned(c.vocab));
         ds::d4_state es = ds::d4_new_state(m);
-        ref_state rs;
-        rs.layers.resize(size_t(c.n_layers));
+        ds::d4_host_state rs = ds::d4_host_new_state(m);
         double worst = 0;
         int rows = 0, same_top1 = 0;
         size_t at = 0;
@@ -333,7 +159,7 @@ private slots:
             const std::vector<int32_t> part(tokens.begin() + std::ptrdiff_t(at), tokens.begin() + std::ptrdiff_t(at + size_t(chunk)));
             at += size_t(chunk);
             const std::vector<float> want = ds::d4_eval(m, es, part);
-            const std::vector<float> got = ref_eval(m, rs, part);
+            const std::vector<float> got = ds::d4_host_eval(m, rs, part);
             QCOMPARE(got.size(), want.size());
             for (int t = 0; t < chunk; t++) {
                 const float * w = &want[size_t(t) * c.vocab];
@@ -346,7 +172,7 @@ private slots:
             }
         }
         QCOMPARE(size_t(rs.n_past), tokens.size());
-        qInfo("reference forward vs d4_eval: %d rows, max |diff| / max |logit| = %.3g, same top-1 %d/%d", rows, worst,
+        qInfo("forward steps with the reference ops vs d4_eval: %d rows, max |diff| / max |logit| = %.3g, same top-1 %d/%d", rows, worst,
               same_top1, rows);
         QVERIFY2(worst < 1e-4, qPrintable(QString::number(worst)));
         QCOMPARE(same_top1, rows);

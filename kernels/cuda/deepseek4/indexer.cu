@@ -14,7 +14,7 @@ constexpr size_t max_query_shared = 40 * 1024;
 // lanes reading different heads at the same channel hit different banks; one warp per key, lanes
 // over the heads, each lane a sequential dot over the channels (the key is broadcast from shared).
 __global__ void index_scores_kernel(const float * keys, int n_keys, int dim, const float * q, const float * head_w,
-                                    int H, float * scores) {
+                                    float w_scale, int H, float * scores) {
     extern __shared__ float sh[];
     const int stride = dim + 1;
     float * qs = sh;                                    // [H, dim + 1]
@@ -31,7 +31,7 @@ __global__ void index_scores_kernel(const float * keys, int n_keys, int dim, con
             const float * qh = qs + size_t(h) * stride;
             float d = 0.0f;
             for (int i = 0; i < dim; i++) d += qh[i] * kw[i];
-            acc += fmaxf(d, 0.0f) * head_w[size_t(t) * H + h];
+            acc += fmaxf(d, 0.0f) * (head_w[size_t(t) * H + h] * w_scale);
         }
         acc = warp_sum(acc);
         if (lane == 0) scores[size_t(t) * n_keys + s] = acc;
@@ -127,8 +127,8 @@ __global__ void top_k_kernel(const float * scores, int ld, int pos0, int ratio, 
 
 } // namespace
 
-std::string index_scores(const float * keys, int n_keys, int dim, const float * q, const float * head_w, int n_q,
-                         int H, float * scores, cudaStream_t stream) {
+std::string index_scores(const float * keys, int n_keys, int dim, const float * q, const float * head_w, float w_scale,
+                         int n_q, int H, float * scores, cudaStream_t stream) {
     if (dim < 1 || H < 1 || n_keys < 0 || n_q < 0) return "index_scores: bad shape (dim, heads, keys or queries)";
     const size_t shared = (size_t(H) * (dim + 1) + size_t(score_warps) * dim) * sizeof(float);
     if (shared > max_query_shared) {
@@ -137,7 +137,7 @@ std::string index_scores(const float * keys, int n_keys, int dim, const float * 
     if (n_keys == 0 || n_q == 0) return {};
     const int key_blocks = ceil_div(n_keys, score_warps) < 1024 ? ceil_div(n_keys, score_warps) : 1024;
     const dim3 grid{unsigned(n_q), unsigned(key_blocks)};
-    index_scores_kernel<<<grid, score_warps * 32, shared, stream>>>(keys, n_keys, dim, q, head_w, H, scores);
+    index_scores_kernel<<<grid, score_warps * 32, shared, stream>>>(keys, n_keys, dim, q, head_w, w_scale, H, scores);
     return launch_status("index_scores");
 }
 

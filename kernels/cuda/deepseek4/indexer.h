@@ -10,10 +10,10 @@
 
 namespace v4::kernels::cuda::d4 {
 
-// scores[t * n_keys + s] = sum_h head_w[t, h] * ReLU(q[t, h, :] . keys[s, :]); H * (dim + 1) floats
-// of a query must fit in 40 KiB of shared memory (V4: 64 heads x 128).
-std::string index_scores(const float * keys, int n_keys, int dim, const float * q, const float * head_w, int n_q,
-                         int H, float * scores, cudaStream_t stream);
+// scores[t * n_keys + s] = sum_h (head_w[t, h] * w_scale) * ReLU(q[t, h, :] . keys[s, :]); the query's
+// H * (dim + 1) floats must fit in 40 KiB of shared memory (V4: 64 heads x 128).
+std::string index_scores(const float * keys, int n_keys, int dim, const float * q, const float * head_w, float w_scale,
+                         int n_q, int H, float * scores, cudaStream_t stream);
 
 // Per query t (position pos0 + t): the top k of scores[t * ld, t * ld + n_t), n_t = min(ld,
 // (pos0 + t + 1) / ratio) visible entries, as ascending ids in ids[t * k ..], count[t] = min(n_t, k);

@@ -11,7 +11,7 @@ __device__ float softplus_dev(float x) { return x > 20.0f ? x : log1pf(expf(x));
 
 // One warp per token. Learned routing picks K times the largest remaining biased score (ties to the
 // lower id), which is the order of the reference's stable descending sort.
-__global__ void route_kernel(const float * logits, int E, int K, const float * bias, const int32_t * tid2eid,
+__global__ void route_kernel(const float * logits, int E, int K, const float * bias, const int64_t * tid2eid,
                              const int32_t * tokens, float routed_scale, int32_t * ids, float * weights) {
     __shared__ float score[max_router_experts];
     __shared__ bool taken[max_router_experts];
@@ -24,7 +24,7 @@ __global__ void route_kernel(const float * logits, int E, int K, const float * b
     int32_t * chosen = ids + size_t(t) * K;
     for (int k = 0; k < K; k++) {
         if (!bias) {
-            if (lane == 0) chosen[k] = tid2eid[size_t(tokens[t]) * K + k];
+            if (lane == 0) chosen[k] = int32_t(tid2eid[size_t(tokens[t]) * K + k]);
             continue;
         }
         float best = -INFINITY;
@@ -134,7 +134,7 @@ std::string check_weight_view(const char * name, const weight_view & w, int64_t 
     return {};
 }
 
-std::string route(const float * logits, int T, int E, int K, const float * bias, const int32_t * tid2eid,
+std::string route(const float * logits, int T, int E, int K, const float * bias, const int64_t * tid2eid,
                   const int32_t * tokens, float routed_scale, int32_t * ids, float * weights, cudaStream_t stream) {
     if (E < 1 || E > max_router_experts) return "route: expert count " + std::to_string(E) + " outside 1..1024";
     if (K < 1 || K > E) return "route: top-k " + std::to_string(K) + " outside 1..experts";

@@ -17,7 +17,7 @@ namespace v4::kernels::cuda::d4 {
 
 constexpr int max_router_experts = 1024;
 
-std::string route(const float * logits, int T, int E, int K, const float * bias, const int32_t * tid2eid,
+std::string route(const float * logits, int T, int E, int K, const float * bias, const int64_t * tid2eid,
                   const int32_t * tokens, float routed_scale, int32_t * ids, float * weights, cudaStream_t stream);
 
 std::string expert_gate_up(const ref::d4::weight_view & gate, const ref::d4::weight_view & up, const float * x, int T,
