@@ -13,7 +13,6 @@
 
 #include "CliCommon.h"
 #include "Commands.h"
-#include "v4/devices.h"
 #include "v4/roofline.h"
 #include "v4/session.h"
 
@@ -71,10 +70,12 @@ int benchCommand(const QStringList & args) {
         {QStringLiteral("ctx"), QStringLiteral("Context for the KV-cache size line (default: prompt + generated tokens)."),
          QStringLiteral("N"), QStringLiteral("0")},
         {QStringLiteral("json"), QStringLiteral("Print JSON instead of a table.")},
+        {QStringLiteral("device"), QStringLiteral("cpu, cuda or auto (default cpu). On cuda the HBM bandwidth fraction is reported."),
+         QStringLiteral("NAME"), QStringLiteral("cpu")},
         {QStringLiteral("roofline"), QStringLiteral("Also measure read bandwidth; report decode bytes/token and roofline fraction, prefill GFLOP/s.")},
         {{QStringLiteral("v"), QStringLiteral("verbose")}, QStringLiteral("Debug logs to stderr.")},
     });
-    if (!parseCommandLine(parser, args, QStringLiteral("v4 bench [-m FILE] [-p 512] [-n 128] [-t N] [-r 5] [--ctx N] [--roofline] [--json]"))) {
+    if (!parseCommandLine(parser, args, QStringLiteral("v4 bench [-m FILE] [-p 512] [-n 128] [-t N] [-r 5] [--ctx N] [--device cpu|cuda|auto] [--roofline] [--json]"))) {
         return k_exit_ok;
     }
     const int nPrompt = intValue(parser, QStringLiteral("n-prompt"), 1, 1 << 20);
@@ -84,6 +85,10 @@ int benchCommand(const QStringList & args) {
     const int kvCtx   = intValue(parser, QStringLiteral("ctx"), 0, 1 << 30);
     const bool json   = parser.isSet(QStringLiteral("json"));
     const bool roof   = parser.isSet(QStringLiteral("roofline"));
+    v4::compute_device computeDevice{};
+    if (!v4::parse_compute_device(parser.value(QStringLiteral("device")).toStdString(), computeDevice)) {
+        throw UsageError("--device wants cpu, cuda or auto, got '" + parser.value(QStringLiteral("device")).toStdString() + "'");
+    }
     setupCliLogging(parser.isSet(QStringLiteral("verbose")));
 
     const std::string path = modelPath(parser);
@@ -97,6 +102,7 @@ int benchCommand(const QStringList & args) {
     const uint64_t         kvContext = kvCtx > 0 ? uint64_t(kvCtx) : sp.n_ctx;
     const v4::kv_footprint kv        = model->kv_bytes(kvContext);  // the model's own formula
     sp.n_threads = threads;
+    sp.device    = computeDevice;
     v4::session session(model, sp);
     const std::vector<int32_t> prompt = benchTokens(nPrompt, session.n_vocab());
 
@@ -129,7 +135,6 @@ int benchCommand(const QStringList & args) {
     }
     const uint64_t rss       = peakRssBytes();
     const int      nThreads  = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const auto     device    = v4::probe_compute_devices();
 
     // Roofline: decode attends to nPrompt + 1 .. nPrompt + nGen positions; the middle one stands for all.
     const double bandwidth  = roof ? v4::measure_read_bandwidth(nThreads) : 0.0;
@@ -138,6 +143,9 @@ int benchCommand(const QStringList & args) {
     const double decodeRate = tokenBytes * median(tg);                       // bytes/s achieved
     const double ppFlops    = v4::prefill_flops(*model, static_cast<uint32_t>(nPrompt));
     const double ppGflops   = ppFlops * median(pp) / nPrompt / 1e9;
+    // GPU: achieved HBM fraction = bytes read per token (v4::decode_bytes) x decode tok/s / peak,
+    // peak = 2 x memory clock x bus width / 8 (session::device_peak_bandwidth).
+    const double hbmPeak    = session.device_peak_bandwidth();
 
     if (json) {
         QJsonObject o;
@@ -145,7 +153,8 @@ int benchCommand(const QStringList & args) {
         o[QStringLiteral("architecture")]   = QString::fromStdString(info.architecture);
         o[QStringLiteral("n_params")]       = static_cast<qint64>(info.n_params);
         o[QStringLiteral("file_size")]      = static_cast<qint64>(info.file_size);
-        o[QStringLiteral("backend")]        = QString::fromStdString(device.backend);
+        o[QStringLiteral("backend")]        = QString::fromStdString(session.device());
+        o[QStringLiteral("device")]         = QString::fromStdString(session.device_note());
         o[QStringLiteral("threads")]        = nThreads;
         o[QStringLiteral("n_prompt")]       = nPrompt;
         o[QStringLiteral("n_gen")]          = nGen;
@@ -176,6 +185,14 @@ int benchCommand(const QStringList & args) {
             r[QStringLiteral("prefill_gflop_s")]          = ppGflops;
             o[QStringLiteral("roofline")]                 = r;
         }
+        if (hbmPeak > 0) {
+            QJsonObject h;
+            h[QStringLiteral("peak_gb_s")]             = hbmPeak / 1e9;
+            h[QStringLiteral("decode_bytes_per_token")] = tokenBytes;
+            h[QStringLiteral("decode_gb_s")]           = decodeRate / 1e9;
+            h[QStringLiteral("decode_fraction")]       = decodeRate / hbmPeak;
+            o[QStringLiteral("hbm")]                   = h;
+        }
         writeOut(QJsonDocument(o).toJson(QJsonDocument::Indented).toStdString());
         return k_exit_ok;
     }
@@ -188,7 +205,7 @@ int benchCommand(const QStringList & args) {
     };
     std::printf("model:   %s (%s, %.1f M params, %.1f MiB)\n", path.c_str(), info.architecture.c_str(),
                 info.n_params / 1e6, info.file_size / double(1 << 20));
-    std::printf("backend: %s, %d threads, %d repetitions (medians; min .. max)\n\n", device.backend.c_str(), nThreads, reps);
+    std::printf("backend: %s, %d threads, %d repetitions (medians; min .. max)\n\n", session.device_note().c_str(), nThreads, reps);
     std::printf("| %-12s | %14s | %-20s |\n", "test", "median", "range");
     std::printf("|--------------|----------------|----------------------|\n");
     std::printf("| %-12s | %11.1f ms | %-20s |\n", "load", loadMs, "");
@@ -200,6 +217,11 @@ int benchCommand(const QStringList & args) {
     std::printf("| %-12s | %10.1f MiB | %-20s |\n", "peak RSS", rss / double(1 << 20), "");
     std::printf("\nkv cache: %.1f bytes/token, %.1f MiB at context %llu (%s)\n", kv.bytes_per_token,
                 kv.total_bytes / double(1 << 20), static_cast<unsigned long long>(kvContext), kv.layout.c_str());
+    if (hbmPeak > 0 && nGen > 0) {
+        std::printf("\nHBM: decode reads %.1f MiB/token x %.1f tok/s = %.1f GB/s = %.1f%% of peak %.1f GB/s "
+                    "(2 x memory clock x bus width / 8)\n",
+                    tokenBytes / double(1 << 20), median(tg), decodeRate / 1e9, 100.0 * decodeRate / hbmPeak, hbmPeak / 1e9);
+    }
     if (roof) {
         std::printf("\nroofline (%d threads): read bandwidth %.1f GB/s (median of 9 passes over 1 GiB)\n", nThreads, bandwidth / 1e9);
         std::printf("  decode: %.1f MiB/token (weights %.1f + KV %.1f at context %d) -> %.1f GB/s = %.0f%% of roofline (roofline %.1f tok/s)\n",

@@ -19,6 +19,7 @@ int runCommand(const QStringList & args) {
         {{QStringLiteral("p"), QStringLiteral("prompt")}, QStringLiteral("The prompt; '-' reads it from stdin."), QStringLiteral("TEXT")},
         {QStringLiteral("raw"), QStringLiteral("Feed the prompt as is, without the chat template.")},
         {QStringLiteral("verbose-prompt"), QStringLiteral("Print the prompt's tokens (id and text) to stderr.")},
+        {QStringLiteral("device"), QStringLiteral("cpu, cuda or auto (default cpu)."), QStringLiteral("NAME"), QStringLiteral("cpu")},
     });
     addGenerationOptions(parser, 512);
     addSamplingOptions(parser);
@@ -39,6 +40,10 @@ int runCommand(const QStringList & args) {
     const int                 threads  = threadCount(parser);
     const v4::sampler_params  sampling = samplingParams(parser);
     const std::optional<bool> thinking = thinkingOption(parser);
+    v4::compute_device        computeDevice{};
+    if (!v4::parse_compute_device(parser.value(QStringLiteral("device")).toStdString(), computeDevice)) {
+        throw UsageError("--device wants cpu, cuda or auto, got '" + parser.value(QStringLiteral("device")).toStdString() + "'");
+    }
     setupCliLogging(verbose);
 
     const std::string  path  = modelPath(parser);
@@ -46,6 +51,7 @@ int runCommand(const QStringList & args) {
     v4::session_params sp;
     sp.n_ctx     = static_cast<uint32_t>(nCtx);
     sp.n_threads = threads;
+    sp.device    = computeDevice;
     std::optional<v4::chat_runner> chat;
     try {
         chat.emplace(model, sp);

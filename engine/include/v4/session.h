@@ -106,6 +106,9 @@ public:
 
     const char *        device() const;      // "cpu" or "cuda": where this session runs
     const std::string & device_note() const; // one line: the device, or why `automatic` chose the CPU
+    // Peak memory bandwidth of the session's GPU in bytes/s: 2 (DDR) x memory clock x bus width / 8,
+    // from the CUDA device attributes; 0 on the CPU. `v4 bench` divides achieved traffic by it.
+    double              device_peak_bandwidth() const;
 
 private:
     std::unique_ptr<detail::session_impl> m_impl;

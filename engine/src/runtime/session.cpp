@@ -191,6 +191,7 @@ const std::vector<int32_t> & session::tokens() const { return m_impl->tokens; }
 const model &                session::get_model() const { return *m_impl->owner; }
 const char *                 session::device() const { return m_impl->gpu ? "cuda" : "cpu"; }
 const std::string &          session::device_note() const { return m_impl->device_note; }
+double                       session::device_peak_bandwidth() const { return m_impl->gpu ? m_impl->gpu->peak_bandwidth() : 0.0; }
 
 bool parse_compute_device(std::string_view name, compute_device & out) {
     if (name == "cpu") out = compute_device::cpu;

@@ -202,6 +202,7 @@ struct device_info {
     std::string name;
     int         n_sm = 0;
     uint64_t    free_bytes = 0;
+    double      peak_bandwidth = 0; // bytes/s
 };
 
 // Empty reason and the device's numbers, or why there is no usable device.
@@ -215,6 +216,13 @@ std::string probe(device_info & info) {
         cudaGetLastError();
         return "cannot query the CUDA device memory";
     }
+    int clock_khz = 0, bus_bits = 0;
+    if (cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, 0) != cudaSuccess ||
+        cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, 0) != cudaSuccess) {
+        cudaGetLastError();
+        clock_khz = bus_bits = 0; // unknown: bench then reports no bandwidth fraction
+    }
+    info.peak_bandwidth = 2.0 * clock_khz * 1e3 * bus_bits / 8.0;
     info.name = prop.name;
     info.n_sm = prop.multiProcessorCount;
     info.free_bytes = free_b;
@@ -294,6 +302,7 @@ public:
     }
 
     std::string describe() const override { return m_dev.name + ": " + m_plan.describe(); }
+    double      peak_bandwidth() const override { return m_dev.peak_bandwidth; }
     int         kv_dim() const override { return static_cast<int>(m_hp.kv_dim()); }
     using device_runner::read_kv;
     using device_runner::write_kv;

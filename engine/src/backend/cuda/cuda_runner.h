@@ -33,6 +33,9 @@ public:
     virtual int kv_dim() const = 0;
     // "NVIDIA H100 80GB HBM3: weights 0.24 GiB + KV cache ... " for logs and `v4 bench`.
     virtual std::string describe() const = 0;
+    // Bytes/s: 2 (DDR) x memory clock x bus width / 8, from cudaDevAttrMemoryClockRate and
+    // cudaDevAttrGlobalMemoryBusWidth (H100 SXM: 2 x 2.619 GHz x 640 B = 3.35 TB/s).
+    virtual double peak_bandwidth() const = 0;
 };
 
 // Why the CUDA path cannot run this model here, or an empty string when it can: no CUDA build,
