@@ -1,6 +1,7 @@
 #include "backends/LocalBackend.h"
 
 #include "backends/ImageAttachments.h"
+#include "sessions/SnapshotWriter.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -21,7 +22,25 @@ class LocalWorker final : public QObject {
     Q_OBJECT
 
 public:
-    explicit LocalWorker(LocalBackendSettings settings) : m_settings(settings) {}
+    explicit LocalWorker(LocalBackendSettings settings) : m_settings(std::move(settings)) {
+        if (!m_settings.snapshotsDir.isEmpty()) {
+            m_snapshots = std::make_unique<sessions::SessionSnapshotStore>(m_settings.snapshotsDir);
+            m_writer    = std::make_unique<sessions::SnapshotWriter>(
+                *m_snapshots, sessions::SnapshotBudget{},
+                [this](qint64 conversationId, const Expected<sessions::SnapshotInfo> & result) {
+                    if (result) {
+                        const sessions::SnapshotInfo & info = result.value();
+                        spdlog::info("session snapshot of conversation {} saved: {} tokens, {} MB ({})", conversationId,
+                                     info.tokenCount, info.storedBytes >> 20, info.codec.toStdString());
+                        emit sessionSaved(conversationId, info.tokenCount, info.storedBytes);
+                    } else {
+                        spdlog::warn("session snapshot of conversation {} not saved: {}", conversationId,
+                                     result.error().message.toStdString());
+                        emit sessionSaveFailed(conversationId, result.error().message);
+                    }
+                });
+        }
+    }
 
     Q_INVOKABLE bool load(const QString & path, std::shared_ptr<std::atomic<bool>> cancel) {
         if (m_chat && m_path == path) {
@@ -29,6 +48,7 @@ public:
         }
         m_chat.reset();
         m_path.clear();
+        m_sessionConversation = 0;
         try {
             v4::load_params params;
             params.threads  = m_settings.threads;
@@ -39,7 +59,8 @@ public:
             auto model = v4::model::load(path.toStdString(), params);
             m_chat     = std::make_unique<v4::chat_runner>(
                 model, v4::session_params{.n_ctx = static_cast<uint32_t>(m_settings.contextSize), .n_threads = m_settings.threads});
-            m_path = path;
+            m_path  = path;
+            m_model = sessions::ModelIdentity::ofFile(path);
             const v4::model_info & info = model->info();
             emit loaded(path, QString::fromStdString(info.name + " (" + info.architecture + ")"),
                         static_cast<int>(m_chat->get_session().n_ctx()));
@@ -85,6 +106,7 @@ public:
             pendingText += QString::fromStdString(p.content);
             if (sinceFlush.elapsed() >= 33) flush();
         };
+        restoreSnapshot(request.conversationId, req);
         try {
             const v4::chat_result r = m_chat->generate(req, [&](std::string_view piece) { route(splitter.push(piece)); },
                                                        cancel.get());
@@ -102,6 +124,7 @@ public:
                                      : r.reason == v4::stop_reason::max_tokens ? QStringLiteral("length")
                                                                                 : QStringLiteral("stop");
             emit finished(stats);
+            saveSnapshot(request.conversationId, r);
         } catch (const v4::Error & e) {
             route(splitter.finish());
             flush();
@@ -116,6 +139,10 @@ public:
     }
 
 signals:
+    void sessionRestored(qint64 conversationId, int tokens);
+    void sessionSaved(qint64 conversationId, int tokens, qint64 bytes);
+    void sessionDropped(qint64 conversationId, const QString & reason);
+    void sessionSaveFailed(qint64 conversationId, const QString & message);
     void loadProgress(double fraction);
     void loaded(const QString & path, const QString & description, int contextSize);
     void loadFailed(const QString & path, const QString & message);
@@ -126,9 +153,61 @@ signals:
     void done();
 
 private:
+    // The session holds another conversation's cache (or none): load this one's snapshot, if any
+    // is valid for this model and prompt, so generate() evaluates only what follows it.
+    void restoreSnapshot(qint64 conversationId, const v4::chat_request & req) {
+        const bool switching = conversationId != m_sessionConversation;
+        m_sessionConversation = conversationId;
+        if (!m_snapshots || conversationId == 0 || !switching) {
+            return;
+        }
+        m_evaluatedSinceSave = 0;
+        std::vector<int32_t> tokens;
+        try {
+            tokens = m_chat->tokenize_prompt(m_chat->render_prompt(req));
+        } catch (const std::exception &) {
+            return; // generate() reports the template's error
+        }
+        auto outcome = m_snapshots->restore(conversationId, m_model, tokens, m_chat->get_session());
+        if (!outcome) {
+            spdlog::warn("session snapshot of conversation {} not read: {}", conversationId,
+                         outcome.error().message.toStdString());
+        } else if (!outcome->staleReason.isEmpty()) {
+            spdlog::info("session snapshot of conversation {} dropped: {}", conversationId,
+                         outcome->staleReason.toStdString());
+            emit sessionDropped(conversationId, outcome->staleReason);
+        } else if (outcome->restoredTokens > 0) {
+            spdlog::info("session snapshot of conversation {} restored: {} tokens", conversationId, outcome->restoredTokens);
+            emit sessionRestored(conversationId, outcome->restoredTokens);
+        }
+    }
+
+    // After an answer: once the prefills since the last save evaluated snapshotMinTokens, copy the
+    // state out and hand it to the writer. Runs after finished(), so the answer never waits for it.
+    void saveSnapshot(qint64 conversationId, const v4::chat_result & r) {
+        m_evaluatedSinceSave += int(r.n_evaluated);
+        if (!m_writer || conversationId == 0 || m_evaluatedSinceSave < m_settings.snapshotMinTokens) {
+            return;
+        }
+        auto capture = sessions::SessionSnapshotStore::capture(m_chat->get_session());
+        if (!capture) {
+            spdlog::warn("session snapshot of conversation {} not taken: {}", conversationId,
+                         capture.error().message.toStdString());
+            emit sessionSaveFailed(conversationId, capture.error().message);
+            return;
+        }
+        m_evaluatedSinceSave = 0;
+        m_writer->submit(conversationId, m_model, std::move(capture.value()));
+    }
+
     LocalBackendSettings             m_settings;
     std::unique_ptr<v4::chat_runner> m_chat;
     QString                          m_path;
+    sessions::ModelIdentity          m_model;
+    qint64                           m_sessionConversation = 0; // whose tokens the session's cache holds
+    int                              m_evaluatedSinceSave = 0;  // tokens prefilled since its last snapshot
+    std::unique_ptr<sessions::SessionSnapshotStore> m_snapshots;
+    std::unique_ptr<sessions::SnapshotWriter>       m_writer; // after m_snapshots: destroyed first
 };
 
 LocalBackend::LocalBackend(LocalBackendSettings settings, QObject * parent)
@@ -152,6 +231,10 @@ LocalBackend::LocalBackend(LocalBackendSettings settings, QObject * parent)
     });
     connect(m_worker, &LocalWorker::loadFailed, this, &LocalBackend::modelLoadFailed);
     connect(m_worker, &LocalWorker::done, this, &LocalBackend::onWorkerDone);
+    connect(m_worker, &LocalWorker::sessionRestored, this, &LocalBackend::sessionRestored);
+    connect(m_worker, &LocalWorker::sessionSaved, this, &LocalBackend::sessionSaved);
+    connect(m_worker, &LocalWorker::sessionDropped, this, &LocalBackend::sessionDropped);
+    connect(m_worker, &LocalWorker::sessionSaveFailed, this, &LocalBackend::sessionSaveFailed);
     m_thread.start();
 }
 

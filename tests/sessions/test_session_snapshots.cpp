@@ -10,6 +10,7 @@
 #include "v4/tokenizer.h"
 
 #include <QBuffer>
+#include <QDateTime>
 #include <QFile>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -128,6 +129,63 @@ private slots:
         QCOMPARE(st.n_evaluated, uint32_t(m_tokens.size() - 20));
     }
 
+    // The state holds more than the conversation repeats (an answer re-tokenized differently, a
+    // regenerated reply): the common prefix is restored and prefill() drops the rest of the cache.
+    void aDivergingTailRestoresTheCommonPrefix() {
+        if (!loadModel()) {
+            QSKIP("default model not found");
+        }
+        QTemporaryDir        dir;
+        SessionSnapshotStore store(dir.path());
+        const ModelIdentity  model = ModelIdentity::ofFile(m_modelPath);
+        v4::session          saved = newSession();
+        saved.prefill(m_tokens);
+        QVERIFY(store.save(2, model, saved));
+
+        std::vector<int32_t> now(m_tokens.begin(), m_tokens.begin() + 30);
+        now.push_back(m_tokens[30] + 1); // differs from token 30 on
+        now.push_back(m_tokens[31]);
+        v4::session restored = newSession();
+        auto        outcome  = store.restore(2, model, now, restored);
+        QVERIFY(outcome);
+        QCOMPARE(outcome->restoredTokens, 30);
+        const v4::prefill_stats st = restored.prefill(now);
+        QCOMPARE(st.n_reused, 30u);
+        QCOMPARE(st.n_evaluated, 2u);
+
+        // the same logits as the original session going the same way in memory
+        QCOMPARE(saved.prefill(now).n_reused, 30u);
+        QVERIFY(std::memcmp(saved.logits().data(), restored.logits().data(), saved.logits().size() * sizeof(float)) == 0);
+    }
+
+    // The oldest snapshots go first until both limits hold; the one just written stays.
+    void pruneKeepsTheNewestWithinTheBudget() {
+        QTemporaryDir        dir;
+        SessionSnapshotStore store(dir.path());
+        const QDateTime      base = QDateTime::currentDateTimeUtc().addSecs(-100);
+        for (int id = 1; id <= 5; ++id) {
+            QFile f(store.pathFor(id));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(QByteArray(1000, 'x'));
+            f.close();
+            QVERIFY(f.open(QIODevice::ReadWrite)); // conversation 1 oldest ... 5 newest
+            QVERIFY(f.setFileTime(base.addSecs(id * 10), QFileDevice::FileModificationTime));
+        }
+        QFile other(dir.filePath(QStringLiteral("notes.txt"))); // not a snapshot: never touched
+        QVERIFY(other.open(QIODevice::WriteOnly));
+        other.write(QByteArray(100000, 'y'));
+        other.close();
+
+        QStringList removed = store.prune({.maxFiles = 3, .maxBytes = 1 << 20}, 1);
+        QCOMPARE(removed.size(), 2); // 2 and 3 (1 is kept)
+        QVERIFY(QFile::exists(store.pathFor(1)) && !QFile::exists(store.pathFor(2)) && !QFile::exists(store.pathFor(3)));
+        QVERIFY(QFile::exists(store.pathFor(4)) && QFile::exists(store.pathFor(5)));
+
+        removed = store.prune({.maxFiles = 10, .maxBytes = 2500}, 0); // bytes: 3000 > 2500 → the oldest goes
+        QCOMPARE(removed, QStringList{QFileInfo(store.pathFor(1)).absoluteFilePath()});
+        QVERIFY(QFile::exists(other.fileName()));
+    }
+
     void staleSnapshotsAreDropped() {
         if (!loadModel()) {
             QSKIP("default model not found");
@@ -150,20 +208,35 @@ private slots:
         QVERIFY(!QFile::exists(store.pathFor(3)));
         QCOMPARE(other.n_past(), 0u);
 
-        // an edited earlier message: the prefix differs
+        // an edited first message: too little of the saved prefix still matches
         QVERIFY(store.save(3, model, s));
         std::vector<int32_t> edited = m_tokens;
-        edited[5] += 1;
+        edited[2] += 1;
         auto o2 = store.restore(3, model, edited, other);
         QVERIFY(o2);
         QCOMPARE(o2->restoredTokens, 0);
         QVERIFY2(o2->staleReason.contains(u"differ"), qPrintable(o2->staleReason));
         QVERIFY(!QFile::exists(store.pathFor(3)));
+        QCOMPARE(other.n_past(), 0u);
 
-        // fewer tokens than saved (the conversation was cut back): stale as well
+        // a conversation cut back to a few tokens: restoring the whole state would not pay
         QVERIFY(store.save(3, model, s));
-        auto o3 = store.restore(3, model, std::span(m_tokens).first(10), other);
+        auto o3 = store.restore(3, model, std::span(m_tokens).first(3), other);
         QVERIFY(o3 && o3->restoredTokens == 0 && !o3->staleReason.isEmpty());
+
+        // a version-1 file (SHA-256 of the tokens instead of the tokens): an older format, dropped
+        QVERIFY(store.save(3, model, s));
+        {
+            QFile f(store.pathFor(3));
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            QVERIFY(f.seek(4));
+            const char v1[4] = {1, 0, 0, 0};
+            f.write(v1, 4);
+        }
+        auto oldFormat = store.restore(3, model, m_tokens, other);
+        QVERIFY(oldFormat && oldFormat->restoredTokens == 0);
+        QVERIFY2(oldFormat->staleReason.contains(u"version"), qPrintable(oldFormat->staleReason));
+        QVERIFY(!QFile::exists(store.pathFor(3)));
 
         // a damaged file: dropped with a reason, never a crash
         QVERIFY(store.save(3, model, s));
