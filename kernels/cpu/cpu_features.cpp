@@ -16,6 +16,7 @@ cpu_features probe() {
     f.avx512f    = __builtin_cpu_supports("avx512f");
     f.avx512bw   = __builtin_cpu_supports("avx512bw");
     f.avx512vnni = __builtin_cpu_supports("avx512vnni");
+    f.avx512vbmi = __builtin_cpu_supports("avx512vbmi");
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (__get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
         f.f16c = (ecx & bit_F16C) != 0;
@@ -47,6 +48,7 @@ std::string describe_cpu_features(const cpu_features & f) {
     add(f.avx512f, "AVX512F");
     add(f.avx512bw, "AVX512BW");
     add(f.avx512vnni, "AVX512-VNNI");
+    add(f.avx512vbmi, "AVX512-VBMI");
     add(f.avx_vnni, "AVX-VNNI");
     return s.empty() ? std::string("scalar") : s;
 }

@@ -12,6 +12,7 @@ struct cpu_features {
     bool avx512f    = false;
     bool avx512bw   = false;
     bool avx512vnni = false;
+    bool avx512vbmi = false;
     bool avx_vnni   = false;
 };
 

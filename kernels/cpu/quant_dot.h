@@ -1,7 +1,8 @@
 // Dot products of one weight row (in its GGUF block format) with one activation row, the inner
 // loop of every CPU matmul. Activations are quantized once per matmul to the format the weight
 // type pairs with (as ggml's vec_dot_type): Q8_0 for Q4_0/Q4_1/Q5_0/Q5_1/Q8_0/MXFP4, Q8_K for the
-// K-quants, f32 (no quantization) for F32/F16/BF16.
+// K-quants, f32 (no quantization) for F32/F16/BF16. The AVX-512 VNNI kernels of Q4_0 and Q8_0 take
+// q8_0x4: Q8_0's values in a lane-friendly layout (cpu/q8_0x4.h).
 //
 // find_dot_kernel() picks the fastest variant the CPU supports (AVX2+FMA+F16C, else scalar);
 // find_dot_kernel_scalar() returns the scalar twin, which dequantizes both sides with
@@ -13,7 +14,7 @@
 
 namespace v4::kernels::cpu {
 
-enum class act_format { f32, q8_0, q8_k };
+enum class act_format { f32, q8_0, q8_k, q8_0x4 };
 
 // Returns sum_i w[i] * a[i] over n elements (n a multiple of the weight's block size).
 using vec_dot_fn = float (*)(int64_t n, const void * w, const void * a);
@@ -23,11 +24,18 @@ using vec_dot_fn = float (*)(int64_t n, const void * w, const void * a);
 // vec_dot_fn, so a row gives the same result either way.
 using vec_dot4_fn = void (*)(int64_t n, const void * w, const void * a, size_t a_stride, int n_act, float * out);
 
+// A register tile for prefill: n_w (<= 4) weight rows (w + i * w_stride) times n_act (<= 4)
+// activation rows; y[r * y_stride + i] = row i . activation r. Same summation order as vec_dot_fn
+// within a kernel is not promised (the f32/f16 tiles split the sum over more accumulators).
+using gemm_tile_fn = void (*)(int64_t n, const void * w, size_t w_stride, int n_w, const void * a, size_t a_stride,
+                              int n_act, float * y, size_t y_stride);
+
 struct dot_kernel {
     act_format   act;
     vec_dot_fn   dot;
-    const char * isa;           // "avx2", "scalar"
-    vec_dot4_fn  dot4 = nullptr; // optional
+    const char * isa;                // "avx512vnni", "avx2", "scalar"
+    vec_dot4_fn  dot4 = nullptr;     // optional
+    gemm_tile_fn tile = nullptr;     // optional; used for prefill when present
 };
 
 // Keyed by ggml type number; nullptr when the type has no kernel.

@@ -3,6 +3,7 @@
 // and the twin the SIMD kernels are tested against.
 #include <cstring>
 
+#include "cpu/q8_0x4.h"
 #include "cpu/quant_dot.h"
 #include "reference/dequantize.h"
 #include "reference/dequantize_legacy.h"
@@ -109,8 +110,45 @@ size_t act_row_bytes(act_format format, int64_t n) {
         case act_format::f32:  return static_cast<size_t>(n) * sizeof(float);
         case act_format::q8_0: return static_cast<size_t>(n / 32) * sizeof(block_q8_0);
         case act_format::q8_k: return static_cast<size_t>(n / 256) * sizeof(block_q8_k);
+        case act_format::q8_0x4: return q8_0x4_row_bytes(n);
     }
     return 0;
+}
+
+void quantize_row_q8_0x4_scalar(const float * x, void * dst, int64_t n) {
+    auto * g = static_cast<uint8_t *>(dst);
+    std::memset(g, 0, q8_0x4_row_bytes(n));
+    for (int64_t b = 0; b < n / 32; ++b) {
+        block_q8_0 q;
+        ref::quantize_row_q8_0(x + b * 32, &q, 32);
+        uint8_t *     grp = g + static_cast<size_t>(b / 4) * q8_0x4_group_bytes;
+        const int     j = static_cast<int>(b % 4);
+        int32_t       sum = 0;
+        for (int i = 0; i < 32; ++i) {
+            sum += q.qs[i];
+        }
+        const float d = ref::fp16_to_fp32(q.d);
+        std::memcpy(grp + 16 * j, q.qs, 16);
+        std::memcpy(grp + 64 + 16 * j, q.qs + 16, 16);
+        std::memcpy(grp + 128 + 16 * j, &sum, 4);
+        for (int k = 0; k < 4; ++k) {
+            std::memcpy(grp + 192 + 16 * j + 4 * k, &d, 4);
+        }
+    }
+}
+
+void dequantize_row_q8_0x4(const void * src, float * y, int64_t n) {
+    const auto * g = static_cast<const uint8_t *>(src);
+    for (int64_t b = 0; b < n / 32; ++b) {
+        const uint8_t * grp = g + static_cast<size_t>(b / 4) * q8_0x4_group_bytes;
+        const int       j = static_cast<int>(b % 4);
+        float           d;
+        std::memcpy(&d, grp + 192 + 16 * j, 4);
+        for (int i = 0; i < 32; ++i) {
+            const auto q = static_cast<int8_t>(i < 16 ? grp[16 * j + i] : grp[64 + 16 * j + i - 16]);
+            y[b * 32 + i] = d * q;
+        }
+    }
 }
 
 void quantize_act_row(act_format format, const float * x, void * dst, int64_t n) {
@@ -118,6 +156,7 @@ void quantize_act_row(act_format format, const float * x, void * dst, int64_t n)
         case act_format::f32:  std::memcpy(dst, x, static_cast<size_t>(n) * sizeof(float)); break;
         case act_format::q8_0: ref::quantize_row_q8_0(x, static_cast<block_q8_0 *>(dst), n); break;
         case act_format::q8_k: ref::quantize_row_q8_k(x, static_cast<block_q8_k *>(dst), n); break;
+        case act_format::q8_0x4: quantize_row_q8_0x4(x, dst, n); break;
     }
 }
 
@@ -126,6 +165,7 @@ void dequantize_act_row(act_format format, const void * src, float * y, int64_t 
         case act_format::f32:  std::memcpy(y, src, static_cast<size_t>(n) * sizeof(float)); break;
         case act_format::q8_0: ref::dequantize_row(qtype::q8_0, src, y, n); break;
         case act_format::q8_k: ref::dequantize_row(qtype::q8_k, src, y, n); break;
+        case act_format::q8_0x4: dequantize_row_q8_0x4(src, y, n); break;
     }
 }
 

@@ -4,7 +4,8 @@
 // Tolerances:
 //  - SIMD vs scalar twin: both see the same quantized activations, so they differ only in the
 //    order of float additions (and in the SIMD kernels summing integer products exactly before
-//    scaling): |simd - scalar| <= 1e-5 * sum|w_i * a_i| + 1e-6.
+//    scaling): |simd - scalar| <= 1e-5 * sum|w_i * a_i| + 1e-6. A SIMD kernel may take its own
+//    activation layout (q8_0x4); its dequantized values must equal the scalar twin's exactly.
 //  - scalar vs reference (f32 activations, double sums): the only real difference is the int8
 //    rounding of the activations, bounded by sum_i |w_i| * |x_i - deq(q(x_i))|, which we compute
 //    exactly; we allow that bound plus the same float-order slack.
@@ -108,7 +109,6 @@ private slots:
         const kc::dot_kernel * scalar = kc::find_dot_kernel_scalar(tc.type);
         QVERIFY(fast != nullptr);
         QVERIFY(scalar != nullptr);
-        QCOMPARE(static_cast<int>(fast->act), static_cast<int>(scalar->act));
         if (scalar->act == kc::act_format::q8_k && n % 256 != 0) {
             QSKIP("not a multiple of 256");
         }
@@ -144,26 +144,91 @@ private slots:
                 QVERIFY(std::fabs(*r - ref) <= 1e-9 * abs_sum + 1e-9); // our dequantization agrees with H1's
             }
 
+            // the fast kernel may take another layout (q8_0x4) but must see the same values
+            std::vector<uint8_t> fact(kc::act_row_bytes(fast->act, n));
+            kc::quantize_act_row(fast->act, x.data(), fact.data(), n);
+            if (fast->act != scalar->act) {
+                std::vector<float> fq(static_cast<size_t>(n));
+                kc::dequantize_act_row(fast->act, fact.data(), fq.data(), n);
+                QVERIFY(fq == xq);
+            }
+
             const float  s = scalar->dot(n, w.data(), act.data());
-            const float  f = fast->dot(n, w.data(), act.data());
+            const float  f = fast->dot(n, w.data(), fact.data());
             const double order_tol = 1e-5 * abs_sum + 1e-6;
             if (std::fabs(static_cast<double>(f) - s) > order_tol) {
                 QFAIL(qPrintable(QStringLiteral("%1 (%2) vs scalar: %3 vs %4, tol %5")
                                      .arg(tc.name).arg(fast->isa).arg(f).arg(s).arg(order_tol)));
             }
             if (fast->dot4 != nullptr) { // multi-row variant: same order of operations, so exact
-                std::vector<uint8_t> three(act.size() * 3);
+                std::vector<uint8_t> three(fact.size() * 3);
                 for (int r = 0; r < 3; ++r) {
-                    std::memcpy(three.data() + r * act.size(), act.data(), act.size());
+                    std::memcpy(three.data() + r * fact.size(), fact.data(), fact.size());
                 }
                 float out[4] = {};
-                fast->dot4(n, w.data(), three.data(), act.size(), 3, out);
+                fast->dot4(n, w.data(), three.data(), fact.size(), 3, out);
                 QCOMPARE(out[0], f);
                 QCOMPARE(out[2], f);
             }
             if (std::fabs(static_cast<double>(s) - ref) > act_err * 1.001 + order_tol) {
                 QFAIL(qPrintable(QStringLiteral("%1 scalar vs reference: %2 vs %3, bound %4")
                                      .arg(tc.name).arg(s).arg(ref).arg(act_err + order_tol)));
+            }
+        }
+    }
+
+    // The prefill register tiles (n_w weight rows x n_act activation rows) against the row-by-row
+    // scalar kernel, for every tile shape and row lengths that leave a SIMD tail.
+    void tiles() {
+        std::mt19937 rng(77u);
+        for (const type_case & tc : k_cases) {
+            const kc::dot_kernel * fast = kc::find_dot_kernel(tc.type);
+            const kc::dot_kernel * scalar = kc::find_dot_kernel_scalar(tc.type);
+            if (fast == nullptr || fast->tile == nullptr) {
+                continue;
+            }
+            QCOMPARE(static_cast<int>(fast->act), static_cast<int>(kc::act_format::f32));
+            for (const int64_t n : {1, 15, 16, 33, 1000}) {
+                std::vector<std::vector<uint8_t>> rows;
+                for (int i = 0; i < 4; ++i) {
+                    rows.push_back(random_row(tc, n, rng));
+                }
+                const size_t         w_stride = rows[0].size();
+                std::vector<uint8_t> w(w_stride * 4);
+                for (int i = 0; i < 4; ++i) {
+                    std::memcpy(w.data() + i * w_stride, rows[i].data(), w_stride);
+                }
+                std::normal_distribution<float> nd(0.0f, 1.0f);
+                std::vector<float>              a(static_cast<size_t>(n) * 4);
+                for (float & v : a) {
+                    v = nd(rng);
+                }
+                for (int n_w = 1; n_w <= 4; ++n_w) {
+                    for (int n_act = 1; n_act <= 4; ++n_act) {
+                        std::vector<float> y(static_cast<size_t>(n_act) * 5, -1.0f);
+                        fast->tile(n, w.data(), w_stride, n_w, a.data(), n * sizeof(float), n_act, y.data(), 5);
+                        for (int r = 0; r < n_act; ++r) {
+                            for (int i = 0; i < 5; ++i) {
+                                const float got = y[static_cast<size_t>(r) * 5 + i];
+                                if (i >= n_w) {
+                                    QCOMPARE(got, -1.0f); // nothing written past the tile
+                                    continue;
+                                }
+                                const float want = scalar->dot(n, w.data() + i * w_stride, a.data() + r * n);
+                                double      abs_sum = 0.0;
+                                std::vector<float> wf(static_cast<size_t>(n));
+                                QVERIFY(kr::dequantize_row_any(tc.type, w.data() + i * w_stride, wf.data(), n));
+                                for (int64_t k = 0; k < n; ++k) {
+                                    abs_sum += std::fabs(static_cast<double>(wf[k]) * a[r * n + k]);
+                                }
+                                if (std::fabs(static_cast<double>(got) - want) > 1e-5 * abs_sum + 1e-6) {
+                                    QFAIL(qPrintable(QStringLiteral("%1 tile %2x%3 n=%4: %5 vs %6")
+                                                         .arg(tc.name).arg(n_w).arg(n_act).arg(n).arg(got).arg(want)));
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

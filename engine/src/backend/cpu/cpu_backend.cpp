@@ -54,7 +54,7 @@ public:
         const size_t act_stride = act_bytes * n_pass;
         m_act.resize(act_stride * static_cast<size_t>(n_rows));
         uint8_t * act = m_act.data();
-        m_pool.run(n_rows, [&](int r, int) {
+        auto quantize = [&](int r, int) {
             const float * xr = x + static_cast<size_t>(r) * w.n_in;
             uint8_t *     ar = act + static_cast<size_t>(r) * act_stride;
             kc::quantize_act_row(k->act, xr, ar, w.n_in);
@@ -67,7 +67,12 @@ public:
                 }
                 kc::quantize_act_row(k->act, resid.data(), ar + act_bytes, w.n_in);
             }
-        });
+        };
+        if (n_rows == 1) {
+            quantize(0, 0); // decode: a microsecond of work, less than waking the pool costs
+        } else {
+            m_pool.run(n_rows, quantize);
+        }
         // 2. output rows in chunks; each chunk of weight rows is reused across a tile of activation rows
         const int64_t n_out = w.n_out;
         const int64_t per_thread = (n_out + m_pool.size() - 1) / m_pool.size();
@@ -83,6 +88,19 @@ public:
             const int64_t o1 = std::min(n_out, o0 + chunk);
             for (int t0 = 0; t0 < n_rows; t0 += k_tile) {
                 const int t1 = std::min(n_rows, t0 + k_tile);
+                if (k->tile != nullptr && !two_pass && n_rows > 1) {
+                    // register tiles of 4 weight rows x 4 activation rows (prefill only: in decode
+                    // four weight rows would be four DRAM streams per thread, which reads slower)
+                    for (int64_t o = o0; o < o1; o += 4) {
+                        const int n_w = static_cast<int>(std::min<int64_t>(4, o1 - o));
+                        for (int t = t0; t < t1; t += 4) {
+                            k->tile(w.n_in, w.data + static_cast<size_t>(o) * w.row_bytes, w.row_bytes, n_w,
+                                    act + static_cast<size_t>(t) * act_stride, act_stride, std::min(4, t1 - t),
+                                    y + static_cast<size_t>(t) * n_out + o, static_cast<size_t>(n_out));
+                        }
+                    }
+                    continue;
+                }
                 for (int64_t o = o0; o < o1; ++o) {
                     const uint8_t * wrow = w.data + static_cast<size_t>(o) * w.row_bytes;
                     int t = t0;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace v4::detail {
@@ -27,8 +28,9 @@ public:
     // Calls fn(task, thread) for every task in [0, n_tasks); `thread` is in [0, size()).
     template <class F>
     void run(int n_tasks, F && fn) {
-        auto call = [](void * ctx, int task, int thread) { (*static_cast<F *>(ctx))(task, thread); };
-        run_impl(n_tasks, call, &fn);
+        using fn_t = std::remove_reference_t<F>;
+        auto call = [](void * ctx, int task, int thread) { (*static_cast<fn_t *>(ctx))(task, thread); };
+        run_impl(n_tasks, call, const_cast<void *>(static_cast<const void *>(&fn)));
     }
 
 private:
