@@ -13,7 +13,9 @@ Tensors keep PyTorch order here; gguf-py reverses the dims to ggml's ne order. R
 split from HF's fused gate_up_proj [E, 2I, D] into ffn_gate_exps / ffn_up_exps [E, I, D].
 
 The tiny fixtures have no tokenizer; the converter adds a byte-level "gpt2" vocabulary of
-vocab_size tokens (the first bytes of GPT-2's byte table, no merges) so a tokenizer can open the file.
+vocab_size tokens so a tokenizer (and `v4 inspect`) can open the file: GPT-2's byte table, whose
+last few entries give way to a handful of merged tokens ("th", "he", "the", ...) with their merges,
+since a "gpt2" vocabulary without merges is rejected. The dropped bytes are high non-ASCII ones.
 
     python tools/reference/convert_deepseek4_gguf.py tests/fixtures/deepseek4/mixed4 out.gguf [--type f32|f16]
 """
@@ -87,6 +89,20 @@ def byte_vocab():
     return [chr(c) for _, c in sorted(zip(bs, cs))]
 
 
+# A few English merges, in rank order; each joined token takes one of the vocabulary's last slots.
+STAND_IN_MERGES = [("t", "h"), ("h", "e"), ("i", "n"), ("e", "r"), ("a", "n"), ("th", "e"), ("o", "n"), ("r", "e")]
+
+
+def stand_in_vocab(n_vocab):
+    """(tokens, merges): byte tokens, then <tN> fillers beyond 256, with the last slots merged tokens."""
+    tokens = (byte_vocab() + [f"<t{i}>" for i in range(256, n_vocab)])[:n_vocab]
+    merged = [a + b for a, b in STAND_IN_MERGES]
+    tokens[n_vocab - len(merged):] = merged
+    for a, b in STAND_IN_MERGES:
+        assert a in tokens and b in tokens, (a, b)
+    return tokens, [f"{a} {b}" for a, b in STAND_IN_MERGES]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("src", help="directory with config.json and model.safetensors")
@@ -155,10 +171,11 @@ def main():
         f32("rope.scaling.attn_factor", comp.get("attention_factor", 1.0))
 
     n_vocab = cfg["vocab_size"]
-    vocab = (byte_vocab() + [f"<t{i}>" for i in range(256, n_vocab)])[:n_vocab]
+    vocab, merges = stand_in_vocab(n_vocab)
     w.add_tokenizer_model("gpt2")
     w.add_tokenizer_pre("default")
     w.add_token_list(vocab)
+    w.add_token_merges(merges)
     w.add_token_types([gguf.TokenType.NORMAL] * len(vocab))
     w.add_bos_token_id(cfg.get("bos_token_id", 0))
     w.add_eos_token_id(cfg.get("eos_token_id", 1))
