@@ -128,6 +128,11 @@ void wireLocalBackend(v4ui::MainWindow & window, ChatController & controller, Lo
                          controller.setContextWindow(contextSize);
                          window.setContextUsage(contextUsed(controller.messages()), contextSize);
                      });
+    // A session snapshot that could not be written (disk full...) only costs a prefill later: say so, chat on.
+    QObject::connect(&backend, &LocalBackend::sessionSaveFailed, &window, [&window](qint64, const QString & message) {
+        window.showNotice(QObject::tr("The conversation's engine state was not saved (reopening it will read it "
+                                      "again from the start): %1").arg(message));
+    });
     QObject::connect(&backend, &LocalBackend::modelLoadFailed, &window, [&window](const QString & path, const QString & message) {
         window.setLoadProgress(1.0);
         window.setBackendStatus(QObject::tr("Local engine"), QObject::tr("could not load %1").arg(QFileInfo(path).fileName()));

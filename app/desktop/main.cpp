@@ -1,6 +1,7 @@
 // v4chat: the V4 Chat desktop app.
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDateTime>
 #include <QFileInfo>
 #include <QIcon>
 #include <QSettings>
@@ -30,6 +31,8 @@
 #include "modes/BackendChooser.h"
 #include "modes/EndpointKeys.h"
 #include "modes/ProfileStore.h"
+#include "sessions/SessionSnapshotStore.h"
+#include "sessions/TrashPurge.h"
 #include "storage/ConversationStore.h"
 #include "v4/devices.h"
 #include "v4/version.h"
@@ -145,7 +148,9 @@ int main(int argc, char ** argv) {
     const QString modelPath = profiles.defaultLocalModel();
 
     v4ui::MainWindow      window;
-    v4app::LocalBackend   backend({local.contextSize, local.threads});
+    // Long prefills are saved per conversation (app/sessions) and restored when it is reopened.
+    v4app::LocalBackend   backend({.contextSize = local.contextSize, .threads = local.threads,
+                                   .snapshotsDir = v4app::AppPaths::snapshotsDir()});
     v4app::ChatController controller(&backend, &store, modelPath);
     v4app::BackendChooser backends(profiles, *keys, backend);
     controller.setProfiles(&profiles);
@@ -172,6 +177,11 @@ int main(int argc, char ** argv) {
         if (const int resumed = documents.resumePendingImports(); resumed > 0) {
             spdlog::info("resuming {} document import(s) cut off by the last exit", resumed);
         }
+    }
+    // Trash older than 30 days goes for good, with its document attachments and saved session states.
+    v4app::sessions::SessionSnapshotStore snapshots(v4app::AppPaths::snapshotsDir());
+    if (auto purged = v4app::sessions::purgeOldTrash(store, documents.store(), &snapshots, QDateTime::currentDateTimeUtc()); !purged) {
+        spdlog::warn("the trash could not be emptied: {}", purged.error().message.toStdString());
     }
     // Document budgets count with the loaded model's tokenizer (approximate until then).
     QObject::connect(&backend, &v4app::LocalBackend::modelLoaded, &documents, [&documents](const QString & path) {
