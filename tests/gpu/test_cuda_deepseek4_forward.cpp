@@ -70,6 +70,12 @@ private slots:
         compare(ds::d4_synthetic_model(c, 7), {300, 1, 1, 40}, 9);
     }
 
+    // The transformers-checked fixture (tests/fixtures/deepseek4, see docs/notes-deepseek4.md): real
+    // config parsing, YaRN tables, mixed layer and routing types.
+    void fixtureModelMatchesEngine() {
+        compare(ds::d4_load(V4_TEST_FIXTURES "/deepseek4/mixed4"), {300, 1, 1, 5}, 3);
+    }
+
     void badInputIsRefused() {
         const ds::d4_model m = ds::d4_synthetic_model(d4_tiny_config(), 1);
         const auto dm = ds::d4_cuda_upload(m);
