@@ -1,15 +1,15 @@
 // AVX-512 kernels (VNNI, VBMI, VL): chosen at run time when the CPU has them.
 //
-// Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 against q8_0x4 activations (cpu/q8_0x4.h): four weight blocks per step. One or
-// two 64-byte loads and a vpermt2b gather the four blocks' quants into the lanes the activations
-// already sit in, vpermw gathers their four fp16 scales, and vpdpbusd multiplies unsigned weights
-// (Q4_0 nibbles are w + 8; Q8_0 bytes xor 0x80 are w + 128) with signed activations; the offset
-// comes off with the activation block sums. That is ~15 instructions per 128 weights (the
-// per-block kernels took ~15 per 32), which makes decode memory-bound on one core.
-// Q5_0/Q5_1 turn their fifth bits into byte masks; Q4_1/Q5_1 add min * dy * (block sum).
+// Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 against q8_0x4 activations (cpu/q8_0x4.h): four weight blocks
+// per step. One or two 64-byte loads and a vpermt2b gather the four blocks' quants into the lanes
+// the activations already sit in, vpermw gathers their four fp16 scales, and vpdpbusd multiplies
+// unsigned weights (Q4_0 nibbles are w + 8; Q8_0 bytes xor 0x80 are w + 128) with signed
+// activations; the offset comes off with the activation block sums. That is ~15 instructions per
+// 128 weights (the per-block kernels took ~15 per 32). Q5_0/Q5_1 turn their fifth bits into byte
+// masks; Q4_1/Q5_1 add min * dy * (block sum).
 //
-// Q4_K against Q8_K: 128 weights per 512-bit register, scales applied in 16 bits (vpmaddubsw, then
-// vpdpwssd with the sub-block scales spread by vpermw).
+// Q4_K and Q6_K against Q8_K: 128 (Q6_K: 64) weights per 512-bit register, scales applied in
+// 16 bits (vpmaddubsw, then vpdpwssd with the sub-block scales spread by vpermw).
 // F32/F16 get a 4 x 4 register tile for prefill (f32 FMA, 16 accumulators).
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports the "undefined" pass-through operands inside _mm512_cvtph_ps and
@@ -291,6 +291,13 @@ inline __m128i scales_mins(const uint8_t * q) {
     return _mm_set_epi32(static_cast<int>(mn_hi), static_cast<int>(mn_lo), static_cast<int>(sc_hi), static_cast<int>(sc_lo));
 }
 
+inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
 // int16 lanes 0..15 = scale of sub-block a, 16..31 = sub-block b (vpermw over the 8 scales)
 constexpr index_table scale_pair_table(int a, int b) {
     index_table t{};
@@ -349,8 +356,7 @@ void dot_q4_k_rows(int64_t n, const void * w, const void * a, size_t a_stride, f
         }
     }
     for (int r = 0; r < NA; ++r) {
-        const __m128 m = _mm_add_ps(_mm256_castps256_ps128(acc_m[r]), _mm256_extractf128_ps(acc_m[r], 1));
-        out[r] = _mm512_reduce_add_ps(acc[r]) - _mm_cvtss_f32(_mm_hadd_ps(_mm_hadd_ps(m, m), _mm_hadd_ps(m, m)));
+        out[r] = _mm512_reduce_add_ps(acc[r]) - hsum8(acc_m[r]);
     }
 }
 
@@ -366,6 +372,79 @@ void dot4_q4_k(int64_t n, const void * w, const void * a, size_t a_stride, int n
         case 2: dot_q4_k_rows<2>(n, w, a, a_stride, out); break;
         case 3: dot_q4_k_rows<3>(n, w, a, a_stride, out); break;
         default: dot_q4_k_rows<4>(n, w, a, a_stride, out); break;
+    }
+}
+
+// ---- Q6_K against Q8_K ------------------------------------------------------------------------
+
+// int16 lanes 8i..8i+7 = scale first + i (i < 4): one scale per 16 elements of a 64-element register
+constexpr index_table scale_run_table(int first) {
+    index_table t{};
+    for (int i = 0; i < 32; ++i) {
+        t.b[2 * i] = static_cast<uint8_t>(first + i / 8);
+    }
+    return t;
+}
+constexpr index_table k_q6_sc_idx[4] = {scale_run_table(0), scale_run_table(4), scale_run_table(8), scale_run_table(12)};
+
+// One 64-byte load of ql and the matching 32 bytes of qh give elements [0, 64) (low nibbles, qh
+// bits 0-1 then 2-3) and [64, 128) (high nibbles, qh bits 4-5 then 6-7) of a 128-element half.
+template <int NA>
+void dot_q6_k_rows(int64_t n, const void * w, const void * a, size_t a_stride, float * out) {
+    const auto *  x = static_cast<const block_q6_k *>(w);
+    const __m512i m4 = _mm512_set1_epi8(0x0f), m2 = _mm512_set1_epi8(0x03);
+    const __m512i shift_lo = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i shift_hi = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
+    __m512        acc[NA];
+    __m256        acc_o[NA]; // the -32 offsets, 8 lanes
+    for (int r = 0; r < NA; ++r) {
+        acc[r] = _mm512_setzero_ps();
+        acc_o[r] = _mm256_setzero_ps();
+    }
+    for (int64_t b = 0; b < n / 256; ++b) {
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x[b].scales)));
+        __m512i       q[4], scv[4];
+        for (int c = 0; c < 2; ++c) {
+            const __m512i l = _mm512_loadu_si512(x[b].ql + 64 * c);
+            const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(x[b].qh + 32 * c)));
+            const __m512i h_lo = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(h, shift_lo), m2), 4);
+            const __m512i h_hi = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(h, shift_hi), m2), 4);
+            q[2 * c] = _mm512_or_si512(_mm512_and_si512(l, m4), h_lo);
+            q[2 * c + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), h_hi);
+        }
+        for (int k = 0; k < 4; ++k) {
+            scv[k] = _mm512_permutexvar_epi16(load_table(k_q6_sc_idx[k]), _mm512_castsi256_si512(sc16));
+        }
+        const float xd = _cvtsh_ss(x[b].d);
+        for (int r = 0; r < NA; ++r) {
+            const auto &  y = reinterpret_cast<const block_q8_k *>(static_cast<const uint8_t *>(a) + r * a_stride)[b];
+            const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums));
+            acc_o[r] = _mm256_fmadd_ps(_mm256_set1_ps(32.0f * y.d * xd), _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, sc16)), acc_o[r]);
+            __m512i sumi = _mm512_setzero_si512();
+            for (int k = 0; k < 4; ++k) {
+                const __m512i yv = _mm512_loadu_si512(y.qs + 64 * k);
+                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(q[k], yv), scv[k]);
+            }
+            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(y.d * xd), _mm512_cvtepi32_ps(sumi), acc[r]);
+        }
+    }
+    for (int r = 0; r < NA; ++r) {
+        out[r] = _mm512_reduce_add_ps(acc[r]) - hsum8(acc_o[r]);
+    }
+}
+
+float dot_q6_k(int64_t n, const void * w, const void * a) {
+    float out;
+    dot_q6_k_rows<1>(n, w, a, 0, &out);
+    return out;
+}
+
+void dot4_q6_k(int64_t n, const void * w, const void * a, size_t a_stride, int n_act, float * out) {
+    switch (n_act) {
+        case 1: dot_q6_k_rows<1>(n, w, a, a_stride, out); break;
+        case 2: dot_q6_k_rows<2>(n, w, a, a_stride, out); break;
+        case 3: dot_q6_k_rows<3>(n, w, a, a_stride, out); break;
+        default: dot_q6_k_rows<4>(n, w, a, a_stride, out); break;
     }
 }
 
@@ -473,6 +552,7 @@ constexpr entry k_vnni[] = {
     {qtype_q5_1, {act_format::q8_0x4, dot_g<q5_1_group>, "avx512vnni", dot4_g<q5_1_group>}},
     {8, {act_format::q8_0x4, dot_g<q8_0_group>, "avx512vnni", dot4_g<q8_0_group>}},
     {12, {act_format::q8_k, dot_q4_k, "avx512vnni", dot4_q4_k}},
+    {14, {act_format::q8_k, dot_q6_k, "avx512vnni", dot4_q6_k}},
 };
 
 } // namespace
