@@ -351,7 +351,11 @@ private slots:
         d4_state a = d4_new_state(m), b = d4_new_state(m);
         const std::vector<float> all = d4_eval(m, a, ids), last = d4_eval(m, b, ids, false);
         QCOMPARE(last.size(), size_t(m.cfg.vocab));
-        QVERIFY(std::equal(last.begin(), last.end(), all.end() - m.cfg.vocab));
+        // The head's matmul sums one row (last only) in another order than 40 rows, so the last
+        // bits may differ; a different selection would move the logits far more than this.
+        int worst_pos = -1;
+        const std::vector<float> all_last(all.end() - m.cfg.vocab, all.end());
+        QVERIFY(max_rel_error_of(last, all_last, 1, m.cfg.vocab, worst_pos) <= 1e-5);
     }
 
     // Acceptance 4: each inconsistent config names the key and the numbers.

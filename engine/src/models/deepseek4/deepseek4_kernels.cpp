@@ -17,7 +17,8 @@ float dot(const float * a, const float * b, int n) {
     return f32_dot(n, a, b);
 }
 
-// Below this many rows the lanes run over output rows (matmul_few_avx512), not over tokens.
+// Below this many rows a weight row is dotted with each row (matmul_dot_avx512) instead of being
+// broadcast into lanes of tokens.
 constexpr int min_packed_rows = 8;
 
 void matmul_generic(const d4_packed_rows & x, const float * w, int out, int o0, int o1, float * y) {
@@ -89,44 +90,27 @@ __attribute__((target("avx512f"))) void matmul_avx512(const d4_packed_rows & x, 
     }
 }
 
-// Few rows (decode): lanes over 16 output rows instead of tokens, the weight block transposed in
-// registers. Each output is still acc = fma(w[o][i], x[t][i], acc) for i = 0, 1, ..., exactly as in
-// matmul_avx512, so a row's result does not depend on how many rows came with it.
-__attribute__((target("avx512f"))) void matmul_few_avx512(const d4_packed_rows & x, const float * w, int out, int o0,
+// Few rows (decode): one dot product per (row, output) streaming the weight row, which keeps a
+// decode step at the speed of reading the weights. Summed in another order than matmul_avx512, so a
+// row's result can differ in the last bits between a decode step and a prefill chunk.
+__attribute__((target("avx512f"))) void matmul_dot_avx512(const d4_packed_rows & x, const float * w, int out, int o0,
                                                             int o1, float * y) {
-    const int in = x.in, T = x.T;
-    alignas(64) float tile[16];
-    for (int o = o0; o < o1; o += 16) {
-        const int n_o = std::min(16, o1 - o);
-        __m512 acc[min_packed_rows];
-        for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
-        for (int i0 = 0; i0 < in; i0 += 16) {
-            const int n_i = std::min(16, in - i0);
-            const __mmask16 m = first_lanes(n_i);
-            __m512 r[16];
-            for (int a = 0; a < 16; a++) {
-                const float * wa = w + size_t(o + a) * in + i0;
-                r[a] = a < n_o ? _mm512_maskz_loadu_ps(m, wa) : _mm512_setzero_ps();
-                // 16 rows at a time defeat the hardware prefetcher: fetch the next block's rows.
-                if (o + 16 + a < o1) _mm_prefetch(reinterpret_cast<const char *>(wa + size_t(16) * in), _MM_HINT_T1);
+    const int in = x.in;
+    for (int o = o0; o < o1; o++) {
+        const float * wr = w + size_t(o) * in;
+        for (int t = 0; t < x.T; t++) {
+            const float * xr = x.x + size_t(t) * in;
+            __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+            int i = 0;
+            for (; i + 32 <= in; i += 32) {
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + i), _mm512_loadu_ps(xr + i), a0);
+                a1 = _mm512_fmadd_ps(_mm512_loadu_ps(wr + i + 16), _mm512_loadu_ps(xr + i + 16), a1);
             }
-            transpose16(r);
-            const float * xi = x.x + i0;
-            if (n_i == 16 && T == 1) {  // decode
-                for (int i = 0; i < 16; i++) acc[0] = _mm512_fmadd_ps(r[i], _mm512_set1_ps(xi[i]), acc[0]);
-            } else if (n_i == 16) {
-                for (int i = 0; i < 16; i++) {
-                    for (int t = 0; t < T; t++) acc[t] = _mm512_fmadd_ps(r[i], _mm512_set1_ps(xi[size_t(t) * in + i]), acc[t]);
-                }
-            } else {
-                for (int i = 0; i < n_i; i++) {
-                    for (int t = 0; t < T; t++) acc[t] = _mm512_fmadd_ps(r[i], _mm512_set1_ps(xi[size_t(t) * in + i]), acc[t]);
-                }
+            for (; i < in; i += 16) {
+                const __mmask16 m = first_lanes(in - i);
+                a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, wr + i), _mm512_maskz_loadu_ps(m, xr + i), a0);
             }
-        }
-        for (int t = 0; t < T; t++) {
-            _mm512_store_ps(tile, acc[t]);
-            std::copy_n(tile, n_o, y + size_t(t) * out + o);
+            y[size_t(t) * out + o] = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
         }
     }
 }
@@ -220,7 +204,7 @@ void d4_matmul_rows(const d4_packed_rows & x, const float * w, int out, int o0, 
         return;
     }
     if (x.T < min_packed_rows && cpu_has_avx512()) {
-        matmul_few_avx512(x, w, out, o0, o1, y);
+        matmul_dot_avx512(x, w, out, o0, o1, y);
         return;
     }
 #endif

@@ -5,8 +5,8 @@
 //   - attend: one query's heads against a list of K=V rows (window, selected or all compressed
 //     entries) with a per-head sink logit.
 // Results agree with the scalar loops to fp32 rounding (different summation order), not bitwise.
-// With AVX-512 a matmul row's result is the same bits whatever the number of rows T (prefill chunk
-// or decode step), so logits do not depend on how a sequence is split.
+// A row's result does not depend on the thread count; it may differ in the last bits between a
+// decode step (few rows: dot products) and a prefill chunk (many rows: tokens in vector lanes).
 #pragma once
 
 #include <vector>
