@@ -1,5 +1,5 @@
 # CUDA is optional at build time: with nvcc present the kernels/cuda library is always compiled
-# (sm_80 and sm_90 at least) so it never rots, even on machines without a GPU.
+# (sm_90 code plus compute_80 PTX) so it never rots, even on machines without a GPU.
 set(V4_HAVE_CUDA OFF)
 if(NOT V4_CUDA STREQUAL "OFF")
     if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
@@ -8,8 +8,10 @@ if(NOT V4_CUDA STREQUAL "OFF")
     include(CheckLanguage)
     check_language(CUDA)
     if(CMAKE_CUDA_COMPILER)
+        # Native code for sm_90 (H100/H200) plus compute_80 PTX that the driver JIT-compiles for every
+        # other GPU from the A100 on (A100, L40, Blackwell): two outputs per .cu keep CI builds short.
         if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-            set(CMAKE_CUDA_ARCHITECTURES 80 90)
+            set(CMAKE_CUDA_ARCHITECTURES 90-real 80-virtual)
         endif()
         enable_language(CUDA)
         find_package(CUDAToolkit REQUIRED)
