@@ -142,28 +142,38 @@ private slots:
         QCOMPARE(rd::swiglu_clamped(3.0f, -5.0f, 1.0f), (1.0f / (1.0f + std::exp(-1.0f))) * -1.0f);
     }
 
-    // The device forward's steps with the reference ops reproduce the engine: same logits, chunk by chunk.
-    void composedForwardMatchesEngine() {
-        const ds::d4_config c = d4_tiny_config();
-        ds::d4_check_config(c, "tiny config");
-        const ds::d4_model m = ds::d4_synthetic_model(c, 42);
+    // The device forward's steps with the reference ops reproduce the engine: same logits, chunk by
+    // chunk (all rows, then last-row-only, alternating), on the tiny config and on the
+    // transformers-checked fixture (YaRN, window 32, top-8 of up to 75 CSA entries, two HCA windows).
+    void forwardStepsMatchEngine_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QList<int>>("chunks");
+        QTest::newRow("tiny") << QString("tiny") << QList<int>{13, 1, 1, 7, 18};
+        QTest::newRow("fixture mixed4") << QString("mixed4") << QList<int>{150, 1, 1, 148, 3};
+    }
+    void forwardStepsMatchEngine() {
+        QFETCH(QString, model);
+        QFETCH(QList<int>, chunks);
+        const ds::d4_model m = model == "tiny" ? ds::d4_synthetic_model(d4_tiny_config(), 42)
+                                               : ds::d4_load(V4_TEST_FIXTURES "/deepseek4/" + model.toStdString());
+        const ds::d4_config & c = m.cfg;
+        ds::d4_check_config(c, "test model");
         std::mt19937 rng(5);
-        std::vector<int32_t> tokens(40);
-        for (int32_t & t : tokens) t = int32_t(rng() % unsigned(c.vocab));
         ds::d4_state es = ds::d4_new_state(m);
         ds::d4_host_state rs = ds::d4_host_new_state(m);
         double worst = 0;
-        int rows = 0, same_top1 = 0;
-        size_t at = 0;
-        for (int chunk : {13, 1, 1, 7, 18}) {
-            const std::vector<int32_t> part(tokens.begin() + std::ptrdiff_t(at), tokens.begin() + std::ptrdiff_t(at + size_t(chunk)));
-            at += size_t(chunk);
-            const std::vector<float> want = ds::d4_eval(m, es, part);
-            const std::vector<float> got = ds::d4_host_eval(m, rs, part);
+        int rows = 0, same_top1 = 0, fed = 0;
+        for (qsizetype i = 0; i < chunks.size(); i++) {
+            std::vector<int32_t> part(static_cast<size_t>(chunks[i]));
+            for (int32_t & t : part) t = int32_t(rng() % unsigned(c.vocab));
+            fed += chunks[i];
+            const bool all = i % 2 == 0;
+            const std::vector<float> want = ds::d4_eval(m, es, part, all);
+            const std::vector<float> got = ds::d4_host_eval(m, rs, part, all);
             QCOMPARE(got.size(), want.size());
-            for (int t = 0; t < chunk; t++) {
-                const float * w = &want[size_t(t) * c.vocab];
-                const float * g = &got[size_t(t) * c.vocab];
+            for (size_t r = 0; r < want.size() / size_t(c.vocab); r++) {
+                const float * w = &want[r * c.vocab];
+                const float * g = &got[r * c.vocab];
                 float scale = 0;
                 for (int v = 0; v < c.vocab; v++) scale = std::max(scale, std::abs(w[v]));
                 for (int v = 0; v < c.vocab; v++) worst = std::max(worst, double(std::abs(w[v] - g[v]) / scale));
@@ -171,9 +181,9 @@ private slots:
                 rows++;
             }
         }
-        QCOMPARE(size_t(rs.n_past), tokens.size());
-        qInfo("forward steps with the reference ops vs d4_eval: %d rows, max |diff| / max |logit| = %.3g, same top-1 %d/%d", rows, worst,
-              same_top1, rows);
+        QCOMPARE(rs.n_past, fed);
+        qInfo("forward steps with the reference ops vs d4_eval (%s): %d rows, max |diff| / max |logit| = %.3g, same top-1 %d/%d",
+              qPrintable(model), rows, worst, same_top1, rows);
         QVERIFY2(worst < 1e-4, qPrintable(QString::number(worst)));
         QCOMPARE(same_top1, rows);
     }
