@@ -106,8 +106,10 @@ private slots:
             QCOMPARE(top1, static_cast<int>(n));
         }
 
-        // Greedy continuation through the single-token decode path.
-        v4::session          s(model, {.n_ctx = 128, .n_threads = 2});
+        // Greedy continuation through the single-token decode path. Accurate precision: its f32 KV
+        // cache is exact, while the default f16 cache moves these logits by ~2e-3, enough to flip a
+        // near-tie of random weights within 16 steps (tiny-qwen3 at step 5).
+        v4::session          s(model, {.n_ctx = 128, .n_threads = 2, .precision = v4::activation_precision::accurate});
         std::vector<int32_t> greedy;
         std::span<const float> logits = (s.prefill(fx.tokens), s.logits());
         for (size_t i = 0; i < fx.greedy.size(); ++i) {

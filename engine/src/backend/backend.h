@@ -38,15 +38,16 @@ enum class glu_kind { silu, gelu_tanh };
 
 struct attention_args {
     const float * q = nullptr;      // [n_tokens][n_head * head_dim]
-    const float * k_cache = nullptr; // [n_kv][kv_stride] positions 0..n_kv-1 of this layer
-    const float * v_cache = nullptr; // [n_kv][kv_stride]
+    const void *  k_cache = nullptr; // [n_kv][kv_stride] of kv_type, positions 0..n_kv-1 of this layer
+    const void *  v_cache = nullptr; // [n_kv][kv_stride] of kv_type
+    dtype         kv_type = dtype::f32; // f32 or f16
     float *       out = nullptr;    // [n_tokens][n_head * head_dim]
     int           n_tokens = 0;
     int           pos0 = 0;         // position of q row 0; query t sees keys 0..pos0+t
     int           n_head = 0;
     int           n_head_kv = 0;
     int           head_dim = 0;
-    int           kv_stride = 0;    // floats per cache row (n_head_kv * head_dim)
+    int           kv_stride = 0;    // elements per cache row (n_head_kv * head_dim)
     int           window = 0;       // >0: query at p sees only keys with p - key < window
     float         scale = 1.0f;     // applied to q.k
 };

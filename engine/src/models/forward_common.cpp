@@ -1,7 +1,9 @@
-// Pieces every family's forward shares: cancellation, the KV cache write, attention over a layer's
-// cache, residual adds, and the final norm + output projection.
+// Pieces every family's forward shares: cancellation, the KV cache write (f32 rows, rounded to f16
+// for an f16 cache), attention over a layer's cache, residual adds, and the final norm + output
+// projection.
 #include <cstring>
 
+#include "cpu/attention.h"
 #include "models/model_impl.h"
 #include "v4/error.h"
 
@@ -13,16 +15,24 @@ void check_cancel(const forward_args & a) {
     }
 }
 
-static size_t layer_offset(const model_impl & m, const forward_args & a, int il) {
-    return static_cast<size_t>(il) * static_cast<size_t>(a.n_ctx) * m.hp.kv_dim();
+// Byte offset of layer il's row at position pos.
+static size_t cache_offset(const model_impl & m, const forward_args & a, int il, int pos) {
+    const size_t rows = static_cast<size_t>(il) * static_cast<size_t>(a.n_ctx) + static_cast<size_t>(pos);
+    return rows * m.hp.kv_dim() * kv_cache_elem_bytes(a.kv_type);
 }
 
 void store_kv(const model_impl & m, const forward_args & a, int il, const float * k, const float * v) {
-    const size_t kv_dim = m.hp.kv_dim();
-    const size_t off = layer_offset(m, a, il) + static_cast<size_t>(a.pos0) * kv_dim;
-    const size_t n = a.tokens.size() * kv_dim;
-    std::memcpy(a.k_cache + off, k, n * sizeof(float));
-    std::memcpy(a.v_cache + off, v, n * sizeof(float));
+    const size_t off = cache_offset(m, a, il, a.pos0);
+    const size_t n = a.tokens.size() * m.hp.kv_dim();
+    uint8_t *    kc = static_cast<uint8_t *>(a.k_cache) + off;
+    uint8_t *    vc = static_cast<uint8_t *>(a.v_cache) + off;
+    if (a.kv_type == dtype::f16) {
+        kernels::cpu::kv_from_f32(k, reinterpret_cast<uint16_t *>(kc), n);
+        kernels::cpu::kv_from_f32(v, reinterpret_cast<uint16_t *>(vc), n);
+    } else {
+        std::memcpy(kc, k, n * sizeof(float));
+        std::memcpy(vc, v, n * sizeof(float));
+    }
 }
 
 void attend(const model_impl & m, const forward_args & a, int il, const float * q, float * out, int window,
@@ -30,8 +40,9 @@ void attend(const model_impl & m, const forward_args & a, int il, const float * 
     const hparams & hp = m.hp;
     attention_args  args;
     args.q = q;
-    args.k_cache = a.k_cache + layer_offset(m, a, il);
-    args.v_cache = a.v_cache + layer_offset(m, a, il);
+    args.k_cache = static_cast<const uint8_t *>(a.k_cache) + cache_offset(m, a, il, 0);
+    args.v_cache = static_cast<const uint8_t *>(a.v_cache) + cache_offset(m, a, il, 0);
+    args.kv_type = a.kv_type;
     args.out = out;
     args.n_tokens = static_cast<int>(a.tokens.size());
     args.pos0 = a.pos0;

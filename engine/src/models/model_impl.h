@@ -55,12 +55,20 @@ struct layer {
     std::vector<float> ffn_post_norm;  // gemma3: [n_embd]
 };
 
+// The KV cache of the families above holds K and V rows as f16 by default: half the bytes
+// attention streams per token and half the size of session snapshots, for ~5e-4 relative rounding
+// of each element. `accurate` precision keeps f32, exact with respect to the reference (the f16
+// rounding alone moves tiny-model logits by ~2e-3 and flips near-tie top-1s).
+inline dtype kv_cache_type(bool accurate) { return accurate ? dtype::f32 : dtype::f16; }
+inline size_t kv_cache_elem_bytes(dtype t) { return t == dtype::f32 ? 4 : 2; }
+
 // Buffers and inputs for one forward pass over a ubatch of n_tokens at positions pos0...
 struct forward_args {
     std::span<const int32_t>  tokens;
     int                       pos0 = 0;
-    float *                   k_cache = nullptr;  // [n_layer][n_ctx][kv_dim]
-    float *                   v_cache = nullptr;  // [n_layer][n_ctx][kv_dim]
+    void *                    k_cache = nullptr;  // [n_layer][n_ctx][kv_dim] of kv_type
+    void *                    v_cache = nullptr;  // [n_layer][n_ctx][kv_dim] of kv_type
+    dtype                     kv_type = dtype::f32; // f32 or f16 (kv_cache_type)
     int                       n_ctx = 0;
     float *                   logits = nullptr;   // [n_out][n_vocab]
     bool                      all_logits = false; // n_out = n_tokens, else 1 (last token)

@@ -312,11 +312,11 @@ kv_footprint model::kv_bytes(uint64_t n_ctx) const {
     if (m_impl->custom) {
         return m_impl->custom->kv_bytes(n_ctx);
     }
-    const hparams & hp = m_impl->hp;  // the session's cache: f32 K and V rows per layer and position
+    const hparams & hp = m_impl->hp;  // the session's cache at the default precision: f16 K and V rows
     kv_footprint f;
-    f.bytes_per_token = 2.0 * hp.n_layer * hp.kv_dim() * sizeof(float);
+    f.bytes_per_token = 2.0 * hp.n_layer * hp.kv_dim() * kv_cache_elem_bytes(kv_cache_type(false));
     f.total_bytes = static_cast<uint64_t>(f.bytes_per_token) * n_ctx;
-    f.layout = "f32 K and V, " + std::to_string(hp.n_layer) + " layers x " + std::to_string(hp.kv_dim());
+    f.layout = "f16 K and V (f32 with accurate precision), " + std::to_string(hp.n_layer) + " layers x " + std::to_string(hp.kv_dim());
     return f;
 }
 

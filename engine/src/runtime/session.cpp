@@ -19,8 +19,9 @@ struct session_impl {
     const model_impl &           m;
     session_params               params;
     std::unique_ptr<backend>     be;
-    std::vector<float>           k_cache;    // [n_layer][n_ctx][kv_dim]
-    std::vector<float>           v_cache;    // [n_layer][n_ctx][kv_dim]
+    dtype                        kv_type;    // f16, or f32 with accurate precision (kv_cache_type)
+    std::vector<uint8_t>         k_cache;    // [n_layer][n_ctx][kv_dim] of kv_type
+    std::vector<uint8_t>         v_cache;    // [n_layer][n_ctx][kv_dim] of kv_type
     std::vector<int32_t>         tokens;     // what the cache holds, position i = tokens[i]
     std::vector<float>           logits;     // [n_vocab] of the last evaluated position
     std::vector<float>           all_logits; // [n_evaluated][n_vocab] of the last prefill with all_logits
@@ -40,9 +41,10 @@ struct session_impl {
         }
         params.n_batch = std::max<uint32_t>(1, std::min(params.n_batch, params.n_ctx));
         be = make_cpu_backend(params.n_threads, params.precision == activation_precision::accurate);
-        const size_t cache = static_cast<size_t>(m.hp.n_layer) * params.n_ctx * m.hp.kv_dim();
-        k_cache.assign(cache, 0.0f);
-        v_cache.assign(cache, 0.0f);
+        kv_type = kv_cache_type(params.precision == activation_precision::accurate);
+        const size_t cache = static_cast<size_t>(m.hp.n_layer) * params.n_ctx * kv_row_bytes();
+        k_cache.assign(cache, 0);
+        v_cache.assign(cache, 0);
         logits.assign(m.hp.n_vocab, 0.0f);
         scratch.resize(scratch_floats(m.hp, static_cast<int>(params.n_batch)));
         choose_device();
@@ -67,6 +69,7 @@ struct session_impl {
             a.pos0 = static_cast<int>(tokens.size());
             a.k_cache = k_cache.data();
             a.v_cache = v_cache.data();
+            a.kv_type = kv_type;
             a.n_ctx = static_cast<int>(params.n_ctx);
             a.all_logits = keep_all;
             a.logits = keep_all ? all_logits.data() + (i - from) * n_vocab : logits.data();
@@ -106,17 +109,32 @@ struct session_impl {
     void download_kv() const {
         auto & self = const_cast<session_impl &>(*this);
         for (uint32_t il = 0; il < m.hp.n_layer; ++il) {
-            const size_t off = static_cast<size_t>(il) * params.n_ctx * m.hp.kv_dim();
-            gpu->read_kv(static_cast<int>(il), static_cast<int>(tokens.size()), self.k_cache.data() + off,
-                         self.v_cache.data() + off);
+            const int n = static_cast<int>(tokens.size());
+            if (kv_type == dtype::f16) {
+                gpu->read_kv(static_cast<int>(il), n, self.layer_cache<uint16_t>(self.k_cache, il),
+                             self.layer_cache<uint16_t>(self.v_cache, il));
+            } else {
+                gpu->read_kv(static_cast<int>(il), n, self.layer_cache<float>(self.k_cache, il),
+                             self.layer_cache<float>(self.v_cache, il));
+            }
         }
     }
     void upload_kv(uint32_t n_tokens) {
         for (uint32_t il = 0; il < m.hp.n_layer; ++il) {
-            const size_t off = static_cast<size_t>(il) * params.n_ctx * m.hp.kv_dim();
-            gpu->write_kv(static_cast<int>(il), static_cast<int>(n_tokens), k_cache.data() + off, v_cache.data() + off);
+            const int n = static_cast<int>(n_tokens);
+            if (kv_type == dtype::f16) {
+                gpu->write_kv(static_cast<int>(il), n, layer_cache<uint16_t>(k_cache, il), layer_cache<uint16_t>(v_cache, il));
+            } else {
+                gpu->write_kv(static_cast<int>(il), n, layer_cache<float>(k_cache, il), layer_cache<float>(v_cache, il));
+            }
         }
     }
+    // Layer il's rows of a K or V cache, as kv_type's element type T.
+    template <class T>
+    T * layer_cache(std::vector<uint8_t> & cache, uint32_t il) {
+        return reinterpret_cast<T *>(cache.data() + static_cast<size_t>(il) * params.n_ctx * kv_row_bytes());
+    }
+    size_t kv_row_bytes() const { return static_cast<size_t>(m.hp.kv_dim()) * kv_cache_elem_bytes(kv_type); }
 
     void validate(std::span<const int32_t> toks) const {
         for (size_t i = 0; i < toks.size(); ++i) {
@@ -209,19 +227,28 @@ void session::clear() {
 
 // ---- state snapshots -------------------------------------------------------------------------
 //
-// Layout (little endian, as the host): "V4ST", u32 version, u32 fingerprint length + bytes,
-// u32 n_layer, u32 kv_dim, u32 n_vocab, u32 n_tokens, i32 tokens[n_tokens], f32 logits[n_vocab],
-// then per layer K rows [n_tokens][kv_dim] and V rows [n_tokens][kv_dim].
+// Layout (little endian, as the host): "V4ST", u32 version, u32 KV element type (dtype: 0 f32,
+// 1 f16), u32 fingerprint length + bytes, u32 n_layer, u32 kv_dim, u32 n_vocab, u32 n_tokens,
+// i32 tokens[n_tokens], f32 logits[n_vocab], then per layer K rows [n_tokens][kv_dim] and V rows
+// [n_tokens][kv_dim] of that type. A snapshot only loads into a session with the same KV type.
+// Version 1 (f32 rows, no type field) came from builds before the f16 cache; it and a snapshot of
+// the other KV type are rejected as stale, never reinterpreted: the caller evaluates the prompt
+// again.
 
 namespace {
 
 constexpr char     k_state_magic[4] = {'V', '4', 'S', 'T'};
-constexpr uint32_t k_state_version = 1;
+constexpr uint32_t k_state_version = 2;
+constexpr uint32_t k_state_version_f32 = 1; // f32 K/V rows, from builds before the f16 cache
 
 template <class T>
 void put(std::vector<uint8_t> & out, const T * p, size_t n) {
     const auto * b = reinterpret_cast<const uint8_t *>(p);
     out.insert(out.end(), b, b + n * sizeof(T));
+}
+
+const char * kv_type_name(uint32_t t) {
+    return t == static_cast<uint32_t>(dtype::f32) ? "f32" : t == static_cast<uint32_t>(dtype::f16) ? "f16" : "unknown";
 }
 
 struct reader {
@@ -254,19 +281,20 @@ std::vector<uint8_t> session::save_state() const {
     const uint32_t       n_tokens = static_cast<uint32_t>(s.tokens.size());
     const std::string &  fp = s.owner->info().fingerprint;
     std::vector<uint8_t> out;
-    out.reserve(64 + fp.size() + n_tokens * 4 + n_vocab * 4 + size_t(2) * n_layer * n_tokens * kv_dim * 4);
+    const size_t         row_bytes = s.kv_row_bytes();
+    out.reserve(64 + fp.size() + n_tokens * 4 + n_vocab * 4 + size_t(2) * n_layer * n_tokens * row_bytes);
     put(out, k_state_magic, 4);
-    const uint32_t header[] = {k_state_version, static_cast<uint32_t>(fp.size())};
-    put(out, header, 2);
+    const uint32_t header[] = {k_state_version, static_cast<uint32_t>(s.kv_type), static_cast<uint32_t>(fp.size())};
+    put(out, header, 3);
     put(out, fp.data(), fp.size());
     const uint32_t dims[] = {n_layer, kv_dim, n_vocab, n_tokens};
     put(out, dims, 4);
     put(out, s.tokens.data(), n_tokens);
     put(out, s.logits.data(), n_vocab);
     for (uint32_t il = 0; il < n_layer; ++il) {
-        const size_t off = static_cast<size_t>(il) * s.params.n_ctx * kv_dim;
-        put(out, s.k_cache.data() + off, static_cast<size_t>(n_tokens) * kv_dim);
-        put(out, s.v_cache.data() + off, static_cast<size_t>(n_tokens) * kv_dim);
+        const size_t off = static_cast<size_t>(il) * s.params.n_ctx * row_bytes;
+        put(out, s.k_cache.data() + off, static_cast<size_t>(n_tokens) * row_bytes);
+        put(out, s.v_cache.data() + off, static_cast<size_t>(n_tokens) * row_bytes);
     }
     return out;
 }
@@ -280,9 +308,19 @@ void session::load_state(std::span<const uint8_t> bytes) {
         throw Error(ErrorCode::format, "not a V4 session state (bad magic)");
     }
     const uint32_t version = r.u32("version");
+    if (version == k_state_version_f32) {
+        throw Error(ErrorCode::format, "session state version 1 comes from a build before the KV type tag (f32 cache "
+                                       "rows, untagged): the snapshot is stale and the prompt must be evaluated again");
+    }
     if (version != k_state_version) {
         throw Error(ErrorCode::format, "session state version " + std::to_string(version) + " is not supported (expected " +
                                            std::to_string(k_state_version) + ")");
+    }
+    const uint32_t kv_type = r.u32("KV type");
+    if (kv_type != static_cast<uint32_t>(s.kv_type)) {
+        throw Error(ErrorCode::format, std::string("session state holds a ") + kv_type_name(kv_type) +
+                                           " KV cache, this session keeps " + kv_type_name(static_cast<uint32_t>(s.kv_type)) +
+                                           " (the precision setting differs): the snapshot is stale");
     }
     const uint32_t fp_len = r.u32("fingerprint length");
     if (fp_len > 256) {
@@ -306,7 +344,8 @@ void session::load_state(std::span<const uint8_t> bytes) {
                                                      " tokens, more than the context of " +
                                                      std::to_string(s.params.n_ctx));
     }
-    const size_t expected = r.pos + size_t(n_tokens) * 4 + size_t(n_vocab) * 4 + size_t(2) * n_layer * n_tokens * kv_dim * 4;
+    const size_t row_bytes = s.kv_row_bytes();
+    const size_t expected = r.pos + size_t(n_tokens) * 4 + size_t(n_vocab) * 4 + size_t(2) * n_layer * n_tokens * row_bytes;
     if (bytes.size() != expected) {
         throw Error(ErrorCode::format, "session state is " + std::to_string(bytes.size()) + " bytes, expected " +
                                            std::to_string(expected));
@@ -316,9 +355,9 @@ void session::load_state(std::span<const uint8_t> bytes) {
     s.validate(toks);
     r.get(s.logits.data(), n_vocab, "logits");
     for (uint32_t il = 0; il < n_layer; ++il) {
-        const size_t off = static_cast<size_t>(il) * s.params.n_ctx * kv_dim;
-        r.get(s.k_cache.data() + off, static_cast<size_t>(n_tokens) * kv_dim, "K cache");
-        r.get(s.v_cache.data() + off, static_cast<size_t>(n_tokens) * kv_dim, "V cache");
+        const size_t off = static_cast<size_t>(il) * s.params.n_ctx * row_bytes;
+        r.get(s.k_cache.data() + off, static_cast<size_t>(n_tokens) * row_bytes, "K cache");
+        r.get(s.v_cache.data() + off, static_cast<size_t>(n_tokens) * row_bytes, "V cache");
     }
     if (s.gpu) {
         s.upload_kv(n_tokens);

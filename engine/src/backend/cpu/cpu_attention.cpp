@@ -1,4 +1,9 @@
-// CPU attention over an f32 KV cache, split by (token, KV head) or (token, head).
+// CPU attention over the KV cache (f16, or f32 with accurate precision). A task is (query block, KV head, key split):
+//  - query blocks of ~64 rows (tokens x the query heads of one KV head) stream each K/V row once
+//    per block instead of once per query (prefill at 4k+ context was bound by re-reading K/V);
+//  - key splits (flash-decoding) keep every thread busy when there are few blocks and heads:
+//    decode of a model with one KV head (Gemma 3 270M) splits its keys over the threads and
+//    merges the partial softmax states afterwards, so each token still reads the cache once.
 #include "backend/cpu/cpu_attention.h"
 
 #include <algorithm>
@@ -9,30 +14,92 @@ namespace v4::detail {
 
 namespace kc = v4::kernels::cpu;
 
+namespace {
+
+constexpr int k_block_rows = 64;      // query rows (tokens x group) per block
+constexpr int k_min_split_keys = 256; // fewer keys per split cost more in merging than they gain
+
+// Keys a block of queries at positions [p_first, p_last] may see: [begin, end).
+struct key_range {
+    int begin, end;
+};
+key_range visible_keys(const attention_args & a, int p_first, int p_last) {
+    return {a.window > 0 ? std::max(0, p_first - a.window + 1) : 0, p_last + 1};
+}
+
+} // namespace
+
 void cpu_attention::run(thread_pool & pool, const attention_args & a) {
-    const int n_kv = a.pos0 + a.n_tokens;
-    // One task per (token, KV head) so each K/V row is read once for its query heads; per
-    // (token, query head) when that leaves too few tasks to keep every thread busy (decode of
-    // a model with one KV head).
-    const int  group = a.n_head / a.n_head_kv;
-    const bool by_kv = a.n_tokens * a.n_head_kv >= 2 * pool.size();
-    const int  per_task = by_kv ? group : 1;
-    const int  tasks_per_token = a.n_head / per_task;
-    const kc::attend_fn attend = kc::find_attend_kernel(a.head_dim);
-    m_scores.resize(static_cast<size_t>(pool.size()));
-    for (auto & s : m_scores) {
-        s.resize(static_cast<size_t>(n_kv) * per_task);
+    const int    group = a.n_head / a.n_head_kv;
+    const int    hd = a.head_dim;
+    const int    q_block = std::max(1, std::min(a.n_tokens, k_block_rows / group));
+    const int    n_qb = (a.n_tokens + q_block - 1) / q_block;
+    const int    rows = q_block * group;
+    const size_t state_floats = static_cast<size_t>(rows) * (hd + 2);
+    // Split the keys when the blocks alone give fewer than ~4 tasks per thread.
+    const int base_tasks = n_qb * a.n_head_kv;
+    const key_range widest = visible_keys(a, a.pos0 + a.n_tokens - 1, a.pos0 + a.n_tokens - 1);
+    const int max_split = std::max(1, (widest.end - widest.begin) / k_min_split_keys);
+    const int n_split = std::clamp((4 * pool.size() + base_tasks - 1) / base_tasks, 1, max_split);
+    const int n_tasks = base_tasks * n_split;
+
+    const bool                f16 = a.kv_type == dtype::f16;
+    const kc::attend_block_fn fn = kc::find_attend_block_kernel(hd);
+    m_state.resize(state_floats * static_cast<size_t>(n_tasks));
+    m_scratch.resize(static_cast<size_t>(pool.size()));
+    for (auto & s : m_scratch) {
+        s.resize(kc::attend_scratch_floats(hd));
     }
-    pool.run(a.n_tokens * tasks_per_token, [&](int task, int thread) {
-        const int    t = task / tasks_per_token;
-        const int    h0 = task % tasks_per_token * per_task; // first query head of this task
-        const int    p = a.pos0 + t;
-        const int    k0 = a.window > 0 ? std::max(0, p - a.window + 1) : 0;
-        const size_t kv_off = static_cast<size_t>(k0) * a.kv_stride + static_cast<size_t>(h0 / group) * a.head_dim;
-        const size_t q_off = (static_cast<size_t>(t) * a.n_head + h0) * a.head_dim;
-        attend(a.q + q_off, a.k_cache + kv_off, a.v_cache + kv_off, static_cast<size_t>(a.kv_stride), p - k0 + 1,
-               a.head_dim, per_task, a.scale, m_scores[static_cast<size_t>(thread)].data(), a.out + q_off);
+    const size_t q_stride = static_cast<size_t>(a.n_head) * hd;
+    auto block_of = [&](int qb, int kvh) {
+        kc::attend_block b;
+        const int t0 = qb * q_block;
+        b.q = a.q + t0 * q_stride + static_cast<size_t>(kvh) * group * hd;
+        b.q_stride = q_stride;
+        b.n_q = std::min(q_block, a.n_tokens - t0);
+        b.group = group;
+        b.head_dim = hd;
+        b.pos0 = a.pos0 + t0;
+        b.window = a.window;
+        b.scale = a.scale;
+        const size_t head_off = static_cast<size_t>(kvh) * hd * (f16 ? sizeof(kc::kv_half) : sizeof(float));
+        b.k = static_cast<const uint8_t *>(a.k_cache) + head_off;
+        b.v = static_cast<const uint8_t *>(a.v_cache) + head_off;
+        b.kv_stride = static_cast<size_t>(a.kv_stride);
+        b.format = f16 ? kc::kv_format::f16 : kc::kv_format::f32;
+        return b;
+    };
+    auto state_of = [&](int task) {
+        float * base = m_state.data() + state_floats * static_cast<size_t>(task);
+        return kc::attend_state{base, base + rows, base + 2 * rows};
+    };
+    // Tasks in the order split-major within (block, head); the last blocks (most keys) first.
+    pool.run(n_tasks, [&](int task, int thread) {
+        const int                bh = task / n_split, split = task % n_split;
+        const int                qb = n_qb - 1 - bh / a.n_head_kv, kvh = bh % a.n_head_kv;
+        const kc::attend_block   b = block_of(qb, kvh);
+        const key_range          keys = visible_keys(a, b.pos0, b.pos0 + b.n_q - 1);
+        const int                n_keys = keys.end - keys.begin;
+        const int                k0 = keys.begin + static_cast<int>(static_cast<int64_t>(n_keys) * split / n_split);
+        const int                k1 = keys.begin + static_cast<int>(static_cast<int64_t>(n_keys) * (split + 1) / n_split);
+        const kc::attend_state   st = state_of(task);
+        kc::attend_state_init(st, b.n_q * group, hd);
+        fn(b, k0, k1, st, m_scratch[static_cast<size_t>(thread)].data());
+        if (n_split == 1) {
+            kc::attend_state_finish(st, b.n_q, group, hd, a.out + (b.q - a.q), q_stride);
+        }
     });
+    if (n_split > 1) {
+        pool.run(base_tasks, [&](int bh, int) {
+            const int              qb = n_qb - 1 - bh / a.n_head_kv, kvh = bh % a.n_head_kv;
+            const kc::attend_block b = block_of(qb, kvh);
+            const kc::attend_state st = state_of(bh * n_split);
+            for (int split = 1; split < n_split; ++split) {
+                kc::attend_state_merge(st, state_of(bh * n_split + split), b.n_q * group, hd);
+            }
+            kc::attend_state_finish(st, b.n_q, group, hd, a.out + (b.q - a.q), q_stride);
+        });
+    }
 }
 
 } // namespace v4::detail

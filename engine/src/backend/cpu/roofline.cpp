@@ -39,7 +39,8 @@ decode_traffic decode_bytes(const model & mdl, uint32_t n_kv) {
             t.weight_bytes += matrix_bytes(*w);
         }
     }
-    const uint64_t row = static_cast<uint64_t>(m.hp.kv_dim()) * sizeof(float) * 2; // K and V, f32 cache
+    // K and V rows of the default (fast) precision's cache
+    const uint64_t row = static_cast<uint64_t>(m.hp.kv_dim()) * detail::kv_cache_elem_bytes(detail::kv_cache_type(false)) * 2;
     for (uint32_t il = 0; il < m.hp.n_layer && n_kv > 0; ++il) {
         t.kv_bytes += keys_seen(m.hp, il, n_kv - 1) * row;
     }
