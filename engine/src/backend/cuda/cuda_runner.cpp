@@ -459,12 +459,6 @@ private:
 
 } // namespace
 
-std::string cuda_unavailable_reason(const std::shared_ptr<const model> & m, uint32_t n_ctx, uint32_t n_batch) {
-    device_info      info;
-    cuda_memory_plan plan;
-    return unavailable(m->impl(), n_ctx, n_batch, info, plan);
-}
-
 std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const model> & m, uint32_t n_ctx,
                                                 uint32_t n_batch) {
     device_info      info;
@@ -478,14 +472,9 @@ std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const mode
 
 #else // no CUDA in this build
 
-std::string cuda_unavailable_reason(const std::shared_ptr<const model> & m, uint32_t, uint32_t) {
-    if (std::string why = model_unsupported_reason(m->impl()); !why.empty()) return why;
-    return "this build has no CUDA support";
-}
-
-std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const model> & m, uint32_t n_ctx,
-                                                uint32_t n_batch) {
-    throw Error(ErrorCode::unsupported, "CUDA backend unavailable: " + cuda_unavailable_reason(m, n_ctx, n_batch));
+std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const model> & m, uint32_t, uint32_t) {
+    std::string why = model_unsupported_reason(m->impl());
+    throw Error(ErrorCode::unsupported, "CUDA backend unavailable: " + (why.empty() ? "this build has no CUDA support" : why));
 }
 
 #endif

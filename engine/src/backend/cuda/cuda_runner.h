@@ -38,12 +38,10 @@ public:
     virtual double peak_bandwidth() const = 0;
 };
 
-// Why the CUDA path cannot run this model here, or an empty string when it can: no CUDA build,
-// no device, an architecture other than the dense families, an unsupported tensor type or head
-// size, or (checked against cudaMemGetInfo) not enough free device memory, with the numbers.
-std::string cuda_unavailable_reason(const std::shared_ptr<const model> & m, uint32_t n_ctx, uint32_t n_batch);
-
-// Throws v4::Error (unsupported, out_of_memory) with the reason above when it cannot.
+// Throws v4::Error when the CUDA path cannot run this model here, saying why: no CUDA build, no
+// device (the probe's reason), an architecture other than the dense families, an unsupported
+// tensor type or head size (unsupported), or not enough free device memory with the numbers
+// (out_of_memory).
 std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const model> & m, uint32_t n_ctx,
                                                 uint32_t n_batch);
 
