@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <type_traits>
 
 #include "models/model_impl.h"
 #include "quantize/candidates.h"
@@ -19,6 +20,8 @@ namespace v4 {
 namespace {
 
 using detail::model_impl;
+// Whatever element type the families' KV cache holds (forward_args decides).
+using kv_elem = std::remove_pointer_t<decltype(detail::forward_args::k_cache)>;
 
 // Runs the whole token list as one ubatch and returns the log-softmax of every position.
 class calibration_runner {
@@ -136,7 +139,7 @@ quantize_measurement measure_sensitivity(const std::string & model_path, const s
     out.fingerprint = model->info().fingerprint;
     out.n_tokens    = static_cast<int>(ids.size());
 
-    quant::probe_backend be(params.threads);
+    quant::probe_backend be(params.threads, params.precision == activation_precision::accurate);
     calibration_runner   run(m, ids, be);
     be.set_recording(true);
     const std::vector<float> base = run.log_probs();

@@ -2,7 +2,8 @@
 
 namespace v4::quant {
 
-probe_backend::probe_backend(int n_threads) : m_inner(detail::make_cpu_backend(n_threads, false)) {}
+probe_backend::probe_backend(int n_threads, bool accurate_activations)
+    : m_inner(detail::make_cpu_backend(n_threads, accurate_activations)) {}
 
 const detail::weight & probe_backend::resolve(const detail::weight & w) const {
     return m_override.original != nullptr && w.data == m_override.original ? m_override.with : w;

@@ -15,7 +15,8 @@ namespace v4::quant {
 
 class probe_backend final : public detail::backend {
 public:
-    explicit probe_backend(int n_threads);
+    // accurate_activations: the CPU backend's two-pass activation quantization (v4/session.h).
+    probe_backend(int n_threads, bool accurate_activations);
 
     void set_recording(bool on) { m_recording = on; }
     // Sum of x_c^2 and the number of rows seen, per weight data pointer.
