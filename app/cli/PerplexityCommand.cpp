@@ -88,8 +88,13 @@ int perplexityCommand(const QStringList & args) {
         {QStringLiteral("kl-base"), QStringLiteral("Save this model's top-%1 log-probs to OUT for a later --kl-compare.").arg(k_kl_top_k),
          QStringLiteral("OUT.bin")},
         {QStringLiteral("kl-compare"), QStringLiteral("Report KL divergence and top-1 agreement against BASE."), QStringLiteral("BASE.bin")},
+        {QStringLiteral("precision"),
+         QStringLiteral("Activation precision of the CPU matmuls: fast (default) or accurate (also quantizes the rounding "
+                        "residual: logits match an f32 reference, for comparing two files' weights)."),
+         QStringLiteral("MODE"), QStringLiteral("fast")},
     });
-    if (!parseCommandLine(parser, args, QStringLiteral("v4 perplexity [-m FILE] (-f TEXT | TEXTFILE) [--ctx 512] [--kl-base OUT.bin | --kl-compare BASE.bin]"))) {
+    if (!parseCommandLine(parser, args, QStringLiteral("v4 perplexity [-m FILE] (-f TEXT | TEXTFILE) [--ctx 512] [--precision fast|accurate] "
+                                                               "[--kl-base OUT.bin | --kl-compare BASE.bin]"))) {
         return k_exit_ok;
     }
     const QStringList positional = parser.positionalArguments();
@@ -98,6 +103,10 @@ int perplexityCommand(const QStringList & args) {
     }
     if (parser.isSet(QStringLiteral("kl-base")) && parser.isSet(QStringLiteral("kl-compare"))) {
         throw UsageError("--kl-base and --kl-compare exclude each other");
+    }
+    const QString precision = parser.value(QStringLiteral("precision"));
+    if (precision != QLatin1String("fast") && precision != QLatin1String("accurate")) {
+        throw UsageError("--precision: '" + precision.toStdString() + "' is neither fast nor accurate");
     }
     int       nCtx      = intValue(parser, QStringLiteral("ctx"), 16, 1 << 20);
     int       maxChunks = intValue(parser, QStringLiteral("chunks"), 0, 1 << 30);
@@ -140,6 +149,7 @@ int perplexityCommand(const QStringList & args) {
     v4::session_params sp;
     sp.n_ctx     = static_cast<uint32_t>(nCtx);
     sp.n_threads = threads;
+    sp.precision = precision == QLatin1String("accurate") ? v4::activation_precision::accurate : v4::activation_precision::fast;
     v4::session    session(model, sp);
     const uint32_t nVocab = session.n_vocab();
 
