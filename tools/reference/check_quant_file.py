@@ -17,13 +17,12 @@ import numpy as np
 from gguf import GGML_QUANT_SIZES, GGUFReader, GGUFValueType, GGUFWriter, quants
 
 
-def main() -> int:
-    if len(sys.argv) != 3:
-        print(__doc__, file=sys.stderr)
-        return 2
-    r = GGUFReader(sys.argv[1])
+def dequantize_file(src: str, dst: str) -> Counter:
+    """Reads src with GGUFReader, checks every tensor's byte size, writes dst with every tensor
+    dequantized to F32 by gguf.quants.dequantize (metadata copied). Returns the tensor types read."""
+    r = GGUFReader(src)
     arch = r.fields["general.architecture"].contents()
-    w = GGUFWriter(sys.argv[2], arch)
+    w = GGUFWriter(dst, arch)
     for name, f in r.fields.items():
         if name.startswith("GGUF.") or name == "general.architecture":
             continue
@@ -43,7 +42,15 @@ def main() -> int:
     w.write_tensors_to_file()
     w.close()
     print(f"GGUFReader read {len(r.tensors)} tensors ({dict(types)}), {len(r.fields)} fields; "
-          f"dequantized with gguf-py into {sys.argv[2]}")
+          f"dequantized with gguf-py into {dst}")
+    return types
+
+
+def main() -> int:
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    dequantize_file(sys.argv[1], sys.argv[2])
     return 0
 
 
