@@ -6,6 +6,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -142,6 +143,41 @@ private slots:
         QCOMPARE(back.n_reused, 149u);
         QVERIFY(close(s.logits(), row(149)));
         QCOMPARE(model->kv_bytes(1 << 20).bytes_per_token, 2.0 * (128 + 128) / 4 + 128.0 / 128);
+    }
+
+    // A snapshot after 203 tokens (open CSA and HCA windows) restores into a fresh session, which
+    // then decodes exactly as the original; damaged snapshots are format errors and change nothing.
+    void session_snapshot_restores_the_state() {
+        const std::string dir = fixture_dir(QStringLiteral("mixed4"));
+        const std::vector<int32_t> ids = fixture_ids(dir);
+        const auto model = v4::model::load(dir + "/model.gguf");
+        v4::session a(model, {.n_ctx = 512, .n_threads = 1, .n_batch = 64});
+        a.prefill(std::vector<int32_t>(ids.begin(), ids.begin() + 203));
+        const std::vector<uint8_t> snap = a.save_state();
+        v4::session b(model, {.n_ctx = 512, .n_threads = 1, .n_batch = 64});
+        b.load_state(snap);
+        QVERIFY(std::ranges::equal(a.logits(), b.logits()));
+        for (size_t i = 203; i < 260; i++) {
+            const auto la = a.decode_one(ids[i]);
+            const std::vector<float> got_a(la.begin(), la.end());
+            const auto lb = b.decode_one(ids[i]);
+            QVERIFY2(std::ranges::equal(got_a, lb), qPrintable(QStringLiteral("position %1").arg(i)));
+        }
+        // Truncated, and a state from a shorter prefix spliced in: both rejected, session c untouched.
+        v4::session c(model, {.n_ctx = 512, .n_threads = 1, .n_batch = 64});
+        const std::vector<uint8_t> cut(snap.begin(), snap.end() - 5);
+        QVERIFY_THROWS_EXCEPTION(v4::Error, c.load_state(cut));
+        std::vector<uint8_t> bad = snap;
+        bad[bad.size() - 4] ^= 0x7f;  // the last compressor's entry count
+        try {
+            c.load_state(bad);
+            QFAIL("a wrong entry count was accepted");
+        } catch (const v4::Error & e) {
+            QCOMPARE(e.code(), v4::ErrorCode::format);
+            QVERIFY2(QString::fromStdString(e.what()).contains(QStringLiteral("entries, expected")), e.what());
+        }
+        c.prefill(std::vector<int32_t>(ids.begin(), ids.begin() + 10));
+        QCOMPARE(c.n_past(), 10u);
     }
 };
 

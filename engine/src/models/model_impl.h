@@ -86,6 +86,10 @@ using forward_fn = void (*)(const model_impl & m, const forward_args & a);
 // session makes one arch_state per conversation and passes it in forward_args::state.
 struct arch_state {
     virtual ~arch_state() = default;
+    // Session snapshots: the state as bytes, and back; load throws format on bytes that do not fit
+    // the model, leaving the state as it was.
+    virtual std::vector<uint8_t> save() const = 0;
+    virtual void load(std::span<const uint8_t> bytes) = 0;
 };
 struct arch_model {
     virtual ~arch_model() = default;

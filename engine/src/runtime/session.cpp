@@ -230,7 +230,8 @@ void session::clear() {
 // Layout (little endian, as the host): "V4ST", u32 version, u32 KV element type (dtype: 0 f32,
 // 1 f16), u32 fingerprint length + bytes, u32 n_layer, u32 kv_dim, u32 n_vocab, u32 n_tokens,
 // i32 tokens[n_tokens], f32 logits[n_vocab], then per layer K rows [n_tokens][kv_dim] and V rows
-// [n_tokens][kv_dim] of that type. A snapshot only loads into a session with the same KV type.
+// [n_tokens][kv_dim] of that type; for a family with its own state (deepseek4), then u64 length +
+// that state's bytes (arch_state::save). A snapshot only loads into a session with the same KV type.
 // Version 1 (f32 rows, no type field) came from builds before the f16 cache; it and a snapshot of
 // the other KV type are rejected as stale, never reinterpreted: the caller evaluates the prompt
 // again.
@@ -296,6 +297,12 @@ std::vector<uint8_t> session::save_state() const {
         put(out, s.k_cache.data() + off, static_cast<size_t>(n_tokens) * row_bytes);
         put(out, s.v_cache.data() + off, static_cast<size_t>(n_tokens) * row_bytes);
     }
+    if (s.arch) {
+        const std::vector<uint8_t> arch = s.arch->save();
+        const uint64_t             n = arch.size();
+        put(out, &n, 1);
+        put(out, arch.data(), arch.size());
+    }
     return out;
 }
 
@@ -346,7 +353,17 @@ void session::load_state(std::span<const uint8_t> bytes) {
     }
     const size_t row_bytes = s.kv_row_bytes();
     const size_t expected = r.pos + size_t(n_tokens) * 4 + size_t(n_vocab) * 4 + size_t(2) * n_layer * n_tokens * row_bytes;
-    if (bytes.size() != expected) {
+    if (s.arch) { // the family's own state follows the KV rows; loaded first, so a bad one changes nothing
+        uint64_t arch_size = 0;
+        if (bytes.size() >= expected + sizeof arch_size) {
+            std::memcpy(&arch_size, bytes.data() + expected, sizeof arch_size);
+        }
+        if (bytes.size() < expected + sizeof arch_size || arch_size != bytes.size() - expected - sizeof arch_size) {
+            throw Error(ErrorCode::format, "session state is " + std::to_string(bytes.size()) + " bytes, expected " +
+                                               std::to_string(expected) + " plus the model's own state");
+        }
+        s.arch->load(bytes.subspan(expected + sizeof arch_size));
+    } else if (bytes.size() != expected) {
         throw Error(ErrorCode::format, "session state is " + std::to_string(bytes.size()) + " bytes, expected " +
                                            std::to_string(expected));
     }

@@ -12,6 +12,7 @@
 #include "models/deepseek4/deepseek4_gguf.h"
 #include "models/deepseek4/deepseek4_info.h"
 #include "models/deepseek4/deepseek4_kv.h"
+#include "models/deepseek4/deepseek4_state_io.h"
 #include "models/deepseek4/deepseek4_synthetic.h"
 #include "models/model_impl.h"
 #include "v4/error.h"
@@ -23,8 +24,41 @@ namespace {
 using namespace v4::deepseek4;
 
 struct d4_session_state final : arch_state {
+    explicit d4_session_state(const d4_model & m) : model(m), state(d4_new_state(m)) {}
+    const d4_model & model;
     d4_state state;
     std::vector<int32_t> tokens;  // what `state` has seen, to replay a kept prefix
+
+    // Snapshot: u64 token count, i32 tokens, then the d4_state bytes (deepseek4_state_io.h).
+    std::vector<uint8_t> save() const override {
+        const uint64_t n = tokens.size();
+        std::vector<uint8_t> out(sizeof n + n * sizeof(int32_t));
+        std::memcpy(out.data(), &n, sizeof n);
+        std::memcpy(out.data() + sizeof n, tokens.data(), n * sizeof(int32_t));
+        const std::vector<uint8_t> st = d4_save_state(state);
+        out.insert(out.end(), st.begin(), st.end());
+        return out;
+    }
+    void load(std::span<const uint8_t> bytes) override {
+        uint64_t n = 0;
+        if (bytes.size() < sizeof n) throw Error(ErrorCode::format, "deepseek4 session state: truncated token count");
+        std::memcpy(&n, bytes.data(), sizeof n);
+        if (n > (bytes.size() - sizeof n) / sizeof(int32_t)) throw Error(ErrorCode::format, "deepseek4 session state: truncated tokens");
+        std::vector<int32_t> toks(static_cast<size_t>(n));
+        std::memcpy(toks.data(), bytes.data() + sizeof n, toks.size() * sizeof(int32_t));
+        d4_state st = d4_load_state(model, bytes.subspan(sizeof n + toks.size() * sizeof(int32_t)));
+        if (uint64_t(st.n_past) != n) {
+            throw Error(ErrorCode::format, "deepseek4 session state: " + std::to_string(n) + " tokens but the state is at position " +
+                                               std::to_string(st.n_past));
+        }
+        for (const int32_t id : toks) {
+            if (id < 0 || id >= model.cfg.vocab) {
+                throw Error(ErrorCode::format, "deepseek4 session state: token id " + std::to_string(id) + " outside the vocabulary");
+            }
+        }
+        state = std::move(st);
+        tokens = std::move(toks);
+    }
 };
 
 class d4_engine_model final : public arch_model {
@@ -32,9 +66,7 @@ public:
     explicit d4_engine_model(d4_model m) : m_model(std::move(m)) {}
 
     std::unique_ptr<arch_state> new_state() const override {
-        auto s = std::make_unique<d4_session_state>();
-        s->state = d4_new_state(m_model);
-        return s;
+        return std::make_unique<d4_session_state>(m_model);
     }
 
     void forward(const forward_args & a, arch_state & base) const override {
@@ -45,7 +77,7 @@ public:
         if (a.pos0 != s.state.n_past) {
             throw Error(ErrorCode::unsupported, "deepseek4: the session is at position " + std::to_string(a.pos0) +
                                                     " but its state has " + std::to_string(s.state.n_past) +
-                                                    " tokens (restoring saved session states is not supported for deepseek4)");
+                                                    " tokens");
         }
         check_cancel(a);
         const std::vector<int32_t> tokens(a.tokens.begin(), a.tokens.end());
