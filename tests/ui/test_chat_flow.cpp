@@ -400,8 +400,10 @@ private slots:
     }
 
     void attachedDocumentIsQuotedAndCited() {
-        AppRun app(freshDb());
-        v4app::documents::DocumentsController docs(m_dir.filePath(QStringLiteral("docs-%1.sqlite3").arg(m_n)));
+        const QString dbPath = freshDb();
+        const QString docsPath = m_dir.filePath(QStringLiteral("docs-%1.sqlite3").arg(m_n));
+        AppRun app(dbPath);
+        v4app::documents::DocumentsController docs(docsPath);
         QVERIFY2(docs.isOpen(), qPrintable(docs.openError()));
         v4app::wireDocuments(*app.window, *app.controller, docs);
         app.type(QStringLiteral("hello"));
@@ -441,6 +443,19 @@ private slots:
         QVERIFY(app.window->citationDock()->isVisible());
         QVERIFY2(app.window->citationPanel()->text()->toPlainText().contains(QStringLiteral("brass key")),
                  qPrintable(app.window->citationPanel()->text()->toPlainText()));
+
+        // After a restart (a new store, controller and window on the same files) [1] is still that link.
+        AppRun again(dbPath);
+        v4app::documents::DocumentsController docsAgain(docsPath);
+        v4app::wireDocuments(*again.window, *again.controller, docsAgain);
+        again.controller->openConversation(conv);
+        const QString reopened = again.controller->messagesForDisplay().last().content;
+        QVERIFY2(reopened.contains(QStringLiteral("[[1]](%1)").arg(href)), qPrintable(reopened));
+        QVERIFY2(again.view()->toHtml().contains(QStringLiteral("href=\"%1\"").arg(href)), qPrintable(again.view()->toHtml()));
+        again.clickAnchor(href);
+        QVERIFY(again.window->citationDock()->isVisible());
+        QVERIFY2(again.window->citationPanel()->text()->toPlainText().contains(QStringLiteral("brass key")),
+                 qPrintable(again.window->citationPanel()->text()->toPlainText()));
     }
 
     void interruptedAnswerIsMarkedOnLoad() {
