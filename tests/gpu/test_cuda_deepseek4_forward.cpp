@@ -11,6 +11,7 @@
 
 #include "backend/cuda/deepseek4/d4_cuda_forward.h"
 #include "deepseek4_tiny_config.h"
+#include "logit_agreement.h"
 #include "models/deepseek4/deepseek4.h"
 #include "models/deepseek4/deepseek4_synthetic.h"
 #include "test_paths.h"
@@ -28,8 +29,7 @@ class TestCudaDeepseek4Forward : public QObject {
         ds::d4_state cpu = ds::d4_new_state(m);
         ds::d4_cuda_state gpu = ds::d4_cuda_new_state(*dm);
         std::mt19937 rng(seed);
-        double worst = 0;
-        int rows = 0, same_top1 = 0;
+        logit_agreement agree;
         for (size_t i = 0; i < chunks.size(); i++) {
             std::vector<int32_t> part(static_cast<size_t>(chunks[i]));
             for (int32_t & t : part) t = int32_t(rng() % unsigned(c.vocab));
@@ -37,22 +37,14 @@ class TestCudaDeepseek4Forward : public QObject {
             const std::vector<float> want = ds::d4_eval(m, cpu, part, all);
             const std::vector<float> got = ds::d4_cuda_eval(*dm, gpu, part, all);
             QCOMPARE(got.size(), want.size());
-            for (size_t r = 0; r < want.size() / size_t(c.vocab); r++) {
-                const float * w = &want[r * c.vocab];
-                const float * g = &got[r * c.vocab];
-                float scale = 0;
-                for (int v = 0; v < c.vocab; v++) scale = std::max(scale, std::abs(w[v]));
-                for (int v = 0; v < c.vocab; v++) worst = std::max(worst, double(std::abs(w[v] - g[v]) / scale));
-                same_top1 += (std::max_element(w, w + c.vocab) - w) == (std::max_element(g, g + c.vocab) - g);
-                rows++;
-            }
+            agree.add(want, got, c.vocab);
         }
         QCOMPARE(gpu.n_past, cpu.n_past);
         qInfo("device forward vs d4_eval: %d rows, worst |diff| / max |logit| = %.3g, same top-1 %d/%d (weights %.1f MiB)",
-              rows, worst, same_top1, rows, double(ds::d4_cuda_weight_bytes(*dm)) / (1 << 20));
+              agree.rows, agree.worst, agree.same_top1, agree.rows, double(ds::d4_cuda_weight_bytes(*dm)) / (1 << 20));
         // The indexer's top-k may flip on a near-tie between CPU and GPU rounding; the bar is 99.5 % top-1.
-        QVERIFY2(same_top1 * 1000 >= rows * 995, qPrintable(QString("%1 of %2").arg(same_top1).arg(rows)));
-        QVERIFY2(worst < 1e-2, qPrintable(QString::number(worst)));
+        QVERIFY2(agree.same_top1 * 1000 >= agree.rows * 995, qPrintable(QString("%1 of %2").arg(agree.same_top1).arg(agree.rows)));
+        QVERIFY2(agree.worst < 1e-2, qPrintable(QString::number(agree.worst)));
     }
 
 private slots:

@@ -17,6 +17,7 @@
 #include "backend/cuda/deepseek4/d4_host_ops.h"
 #include "cuda/deepseek4/d4_launch_math.h"
 #include "deepseek4_tiny_config.h"
+#include "logit_agreement.h"
 #include "models/deepseek4/deepseek4.h"
 #include "models/deepseek4/deepseek4_index.h"
 #include "models/deepseek4/deepseek4_synthetic.h"
@@ -161,8 +162,8 @@ private slots:
         std::mt19937 rng(5);
         ds::d4_state es = ds::d4_new_state(m);
         ds::d4_host_state rs = ds::d4_host_new_state(m);
-        double worst = 0;
-        int rows = 0, same_top1 = 0, fed = 0;
+        logit_agreement agree;
+        int fed = 0;
         for (qsizetype i = 0; i < chunks.size(); i++) {
             std::vector<int32_t> part(static_cast<size_t>(chunks[i]));
             for (int32_t & t : part) t = int32_t(rng() % unsigned(c.vocab));
@@ -171,21 +172,13 @@ private slots:
             const std::vector<float> want = ds::d4_eval(m, es, part, all);
             const std::vector<float> got = ds::d4_host_eval(m, rs, part, all);
             QCOMPARE(got.size(), want.size());
-            for (size_t r = 0; r < want.size() / size_t(c.vocab); r++) {
-                const float * w = &want[r * c.vocab];
-                const float * g = &got[r * c.vocab];
-                float scale = 0;
-                for (int v = 0; v < c.vocab; v++) scale = std::max(scale, std::abs(w[v]));
-                for (int v = 0; v < c.vocab; v++) worst = std::max(worst, double(std::abs(w[v] - g[v]) / scale));
-                same_top1 += (std::max_element(w, w + c.vocab) - w) == (std::max_element(g, g + c.vocab) - g);
-                rows++;
-            }
+            agree.add(want, got, c.vocab);
         }
         QCOMPARE(rs.n_past, fed);
         qInfo("forward steps with the reference ops vs d4_eval (%s): %d rows, max |diff| / max |logit| = %.3g, same top-1 %d/%d",
-              qPrintable(model), rows, worst, same_top1, rows);
-        QVERIFY2(worst < 1e-4, qPrintable(QString::number(worst)));
-        QCOMPARE(same_top1, rows);
+              qPrintable(model), agree.rows, agree.worst, agree.same_top1, agree.rows);
+        QVERIFY2(agree.worst < 1e-4, qPrintable(QString::number(agree.worst)));
+        QCOMPARE(agree.same_top1, agree.rows);
     }
 
     // The launchers' partitions cover every index exactly once.
