@@ -35,6 +35,17 @@ float max_abs_diff(std::span<const float> a, std::span<const float> b) {
     return d;
 }
 
+// load_state must refuse the blob as stale (format error saying so).
+void expectStale(v4::session & s, const std::vector<uint8_t> & blob) {
+    try {
+        s.load_state(blob);
+        QFAIL("a stale snapshot was accepted");
+    } catch (const v4::Error & e) {
+        QCOMPARE(e.code(), v4::ErrorCode::format);
+        QVERIFY2(std::string(e.what()).find("stale") != std::string::npos, e.what());
+    }
+}
+
 } // namespace
 
 class TestGemma3Logits : public QObject {
@@ -163,6 +174,14 @@ private slots:
         bad = snap;
         bad.resize(bad.size() - 4);
         QVERIFY_THROWS_EXCEPTION(v4::Error, b.load_state(bad));
+        // stale, never reinterpreted: a version-1 blob (f32 rows from before the KV type tag) and a
+        // blob from a session of the other precision (f16 cache here, f32 there)
+        bad = snap;
+        const uint8_t version1[4] = {1, 0, 0, 0}; // u32 after the magic, little endian
+        std::copy(std::begin(version1), std::end(version1), bad.begin() + 4);
+        expectStale(b, bad);
+        v4::session accurate(m_model, {.n_ctx = 64, .n_threads = 2, .precision = v4::activation_precision::accurate});
+        expectStale(accurate, snap);
     }
 
     void contextOverflow() {
