@@ -9,17 +9,11 @@
 #include <cmath>
 
 #include "cpu/attention.h"
+#include "cpu/x86/hsum256.h"
 
 namespace v4::kernels::cpu {
 
 namespace {
-
-inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 // e^x for x <= 0 (softmax after the max is subtracted): x = n ln2 + r, |r| <= ln2/2, e^r by a
 // degree-6 polynomial (Cephes expf coefficients), 2^n through the exponent bits. Relative error
@@ -96,7 +90,7 @@ inline void fold_row(const float * q, const float * kt, const float * vt, int n,
         for (int d = 0; d < head_dim; d += 8) {
             acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(kj + d), acc);
         }
-        s[j] = hsum(acc) * scale;
+        s[j] = hsum256(acc) * scale;
     }
     float mx = m;
     for (j = 0; j < n; ++j) {
@@ -109,7 +103,7 @@ inline void fold_row(const float * q, const float * kt, const float * vt, int n,
         _mm256_storeu_ps(s + j, e);
         vsum = _mm256_add_ps(vsum, e);
     }
-    float sum = hsum(vsum);
+    float sum = hsum256(vsum);
     for (; j < n; ++j) {
         s[j] = std::exp(s[j] - mx);
         sum += s[j];

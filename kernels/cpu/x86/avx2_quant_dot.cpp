@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "cpu/quant_dot.h"
+#include "cpu/x86/hsum256.h"
 #include "reference/dequantize_legacy.h"
 #include "reference/quant_blocks.h"
 
@@ -15,13 +16,6 @@ namespace v4::kernels::cpu {
 namespace {
 
 inline float half_to_float(ggml_half h) { return _cvtsh_ss(h); }
-
-inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 inline int hsum_i32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -64,7 +58,7 @@ float dot_q8_0(int64_t n, const void * w, const void * a) {
         const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[b].qs));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qx, qy)), acc);
     }
-    return hsum(acc);
+    return hsum256(acc);
 }
 
 float dot_q4_0(int64_t n, const void * w, const void * a) {
@@ -77,7 +71,7 @@ float dot_q4_0(int64_t n, const void * w, const void * a) {
         const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[b].qs));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qx, qy)), acc);
     }
-    return hsum(acc);
+    return hsum256(acc);
 }
 
 float dot_q5_0(int64_t n, const void * w, const void * a) {
@@ -94,7 +88,7 @@ float dot_q5_0(int64_t n, const void * w, const void * a) {
         const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y[b].qs));
         acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qx, qy)), acc);
     }
-    return hsum(acc);
+    return hsum256(acc);
 }
 
 // Multi-row variants: the weight block is unpacked once for up to 4 activation rows.
@@ -132,7 +126,7 @@ void dot4_q8_0_act(int64_t n, const void * w, const void * a, size_t a_stride, i
         }
     }
     for (int r = 0; r < n_act; ++r) {
-        out[r] = hsum(acc[r]);
+        out[r] = hsum256(acc[r]);
     }
 }
 
@@ -182,7 +176,7 @@ float dot_q4_k(int64_t n, const void * w, const void * a) {
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
     }
-    return hsum(acc) - acc_m;
+    return hsum256(acc) - acc_m;
 }
 
 // Same order of operations as dot_q4_k, for up to 4 activation rows per unpacked weight block.
@@ -220,7 +214,7 @@ void dot4_q4_k(int64_t n, const void * w, const void * a, size_t a_stride, int n
         }
     }
     for (int r = 0; r < n_act; ++r) {
-        out[r] = hsum(acc[r]) - acc_m[r];
+        out[r] = hsum256(acc[r]) - acc_m[r];
     }
 }
 
@@ -252,7 +246,7 @@ float dot_q5_k(int64_t n, const void * w, const void * a) {
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
     }
-    return hsum(acc) - acc_m;
+    return hsum256(acc) - acc_m;
 }
 
 float dot_q6_k(int64_t n, const void * w, const void * a) {
@@ -294,7 +288,7 @@ float dot_q6_k(int64_t n, const void * w, const void * a) {
         }
         acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_sub_epi32(sumi, _mm256_setr_epi32(32 * offset, 0, 0, 0, 0, 0, 0, 0))), acc);
     }
-    return hsum(acc);
+    return hsum256(acc);
 }
 
 // ---- vs f32 ----------------------------------------------------------------------------------
@@ -308,7 +302,7 @@ float dot_f32(int64_t n, const void * w, const void * a) {
         acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc0);
         acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), acc1);
     }
-    float s = hsum(_mm256_add_ps(acc0, acc1));
+    float s = hsum256(_mm256_add_ps(acc0, acc1));
     for (; i < n; ++i) {
         s += x[i] * y[i];
     }
@@ -326,7 +320,7 @@ float dot_f16(int64_t n, const void * w, const void * a) {
         acc0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(y + i), acc0);
         acc1 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(y + i + 8), acc1);
     }
-    float s = hsum(_mm256_add_ps(acc0, acc1));
+    float s = hsum256(_mm256_add_ps(acc0, acc1));
     for (; i < n; ++i) {
         s += _cvtsh_ss(x[i]) * y[i];
     }
@@ -343,7 +337,7 @@ float dot_bf16(int64_t n, const void * w, const void * a) {
         const __m256  xf = _mm256_castsi256_ps(_mm256_slli_epi32(h, 16));
         acc = _mm256_fmadd_ps(xf, _mm256_loadu_ps(y + i), acc);
     }
-    float s = hsum(acc);
+    float s = hsum256(acc);
     for (; i < n; ++i) {
         const uint32_t bits = static_cast<uint32_t>(x[i]) << 16;
         float          f;

@@ -23,6 +23,7 @@
 
 #include "cpu/q8_0x4.h"
 #include "cpu/quant_dot.h"
+#include "cpu/x86/hsum256.h"
 #include "reference/dequantize_legacy.h"
 #include "reference/quant_blocks.h"
 
@@ -291,13 +292,6 @@ inline __m128i scales_mins(const uint8_t * q) {
     return _mm_set_epi32(static_cast<int>(mn_hi), static_cast<int>(mn_lo), static_cast<int>(sc_hi), static_cast<int>(sc_lo));
 }
 
-inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 // int16 lanes 0..15 = scale of sub-block a, 16..31 = sub-block b (vpermw over the 8 scales)
 constexpr index_table scale_pair_table(int a, int b) {
     index_table t{};
@@ -356,7 +350,7 @@ void dot_q4_k_rows(int64_t n, const void * w, const void * a, size_t a_stride, f
         }
     }
     for (int r = 0; r < NA; ++r) {
-        out[r] = _mm512_reduce_add_ps(acc[r]) - hsum8(acc_m[r]);
+        out[r] = _mm512_reduce_add_ps(acc[r]) - hsum256(acc_m[r]);
     }
 }
 
@@ -429,7 +423,7 @@ void dot_q6_k_rows(int64_t n, const void * w, const void * a, size_t a_stride, f
         }
     }
     for (int r = 0; r < NA; ++r) {
-        out[r] = _mm512_reduce_add_ps(acc[r]) - hsum8(acc_o[r]);
+        out[r] = _mm512_reduce_add_ps(acc[r]) - hsum256(acc_o[r]);
     }
 }
 
