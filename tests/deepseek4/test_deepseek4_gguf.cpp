@@ -145,6 +145,29 @@ private slots:
         QCOMPARE(model->kv_bytes(1 << 20).bytes_per_token, 2.0 * (128 + 128) / 4 + 128.0 / 128);
     }
 
+    // The session's thread count reaches the V4 forward (arch_model::new_state): 2 threads give the
+    // same logits as 1, bit for bit, through a prefill, decodes and a rewind (the replay).
+    void session_threads_leave_logits_identical() {
+        const std::string dir = fixture_dir(QStringLiteral("mixed4"));
+        const std::vector<int32_t> ids = fixture_ids(dir);
+        const auto model = v4::model::load(dir + "/model.gguf");
+        v4::session one(model, {.n_ctx = 512, .n_threads = 1, .n_batch = 64});
+        v4::session two(model, {.n_ctx = 512, .n_threads = 2, .n_batch = 64});
+        const std::vector<int32_t> prompt(ids.begin(), ids.begin() + 140);
+        one.prefill(prompt);
+        two.prefill(prompt);
+        QVERIFY(std::ranges::equal(one.logits(), two.logits()));
+        for (size_t i = 140; i < 150; i++) {
+            const auto l1 = one.decode_one(ids[i]);
+            const std::vector<float> got(l1.begin(), l1.end());
+            QVERIFY2(std::ranges::equal(got, two.decode_one(ids[i])), qPrintable(QStringLiteral("position %1").arg(i)));
+        }
+        const std::vector<int32_t> back(ids.begin(), ids.begin() + 100);
+        one.prefill(back);
+        two.prefill(back);
+        QVERIFY(std::ranges::equal(one.logits(), two.logits()));
+    }
+
     // A snapshot after 203 tokens (open CSA and HCA windows) restores into a fresh session, which
     // then decodes exactly as the original; damaged snapshots are format errors and change nothing.
     void session_snapshot_restores_the_state() {

@@ -93,7 +93,8 @@ struct arch_state {
 };
 struct arch_model {
     virtual ~arch_model() = default;
-    virtual std::unique_ptr<arch_state> new_state() const = 0;
+    // n_threads: the session's CPU threads (>= 1); the state runs this session's forwards on them.
+    virtual std::unique_ptr<arch_state> new_state(int n_threads) const = 0;
     virtual void forward(const forward_args & a, arch_state & state) const = 0;
     virtual kv_footprint kv_bytes(uint64_t n_ctx) const = 0;
 };

@@ -49,7 +49,7 @@ struct session_impl {
         scratch.resize(scratch_floats(m.hp, static_cast<int>(params.n_batch)));
         choose_device();
         if (m.custom) {
-            arch = m.custom->new_state();
+            arch = m.custom->new_state(params.n_threads);
         }
     }
 

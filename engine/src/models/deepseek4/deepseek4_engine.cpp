@@ -7,7 +7,9 @@
 // rebuilt by replaying the kept prefix; appending (the chat case) costs nothing extra.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
+#include "backend/cpu/thread_pool.h"
 #include "models/deepseek4/deepseek4.h"
 #include "models/deepseek4/deepseek4_gguf.h"
 #include "models/deepseek4/deepseek4_info.h"
@@ -24,10 +26,12 @@ namespace {
 using namespace v4::deepseek4;
 
 struct d4_session_state final : arch_state {
-    explicit d4_session_state(const d4_model & m) : model(m), state(d4_new_state(m)) {}
+    d4_session_state(const d4_model & m, int n_threads)
+        : model(m), state(d4_new_state(m)), pool(n_threads > 1 ? std::make_unique<thread_pool>(n_threads) : nullptr) {}
     const d4_model & model;
     d4_state state;
     std::vector<int32_t> tokens;  // what `state` has seen, to replay a kept prefix
+    std::unique_ptr<thread_pool> pool;  // the session's threads (null: one thread); logits do not depend on it
 
     // Snapshot: u64 token count, i32 tokens, then the d4_state bytes (deepseek4_state_io.h).
     std::vector<uint8_t> save() const override {
@@ -65,8 +69,8 @@ class d4_engine_model final : public arch_model {
 public:
     explicit d4_engine_model(d4_model m) : m_model(std::move(m)) {}
 
-    std::unique_ptr<arch_state> new_state() const override {
-        return std::make_unique<d4_session_state>(m_model);
+    std::unique_ptr<arch_state> new_state(int n_threads) const override {
+        return std::make_unique<d4_session_state>(m_model, n_threads);
     }
 
     void forward(const forward_args & a, arch_state & base) const override {
@@ -81,7 +85,7 @@ public:
         }
         check_cancel(a);
         const std::vector<int32_t> tokens(a.tokens.begin(), a.tokens.end());
-        const std::vector<float> logits = d4_eval(m_model, s.state, tokens, a.all_logits);
+        const std::vector<float> logits = d4_eval(m_model, s.state, tokens, a.all_logits, s.pool.get());
         s.tokens.insert(s.tokens.end(), tokens.begin(), tokens.end());
         std::memcpy(a.logits, logits.data(), logits.size() * sizeof(float));
     }
@@ -108,7 +112,7 @@ private:
             check_cancel(a);
             const std::vector<int32_t> part(keep.begin() + std::ptrdiff_t(i),
                                             keep.begin() + std::ptrdiff_t(std::min(keep.size(), i + chunk)));
-            d4_eval(m_model, s.state, part, false);
+            d4_eval(m_model, s.state, part, false, s.pool.get());
         }
         s.tokens = keep;
     }
