@@ -34,6 +34,13 @@ bool weight_supported(uint32_t type, int64_t n_in);
 // y[t][o] = sum_i w[o][i] * x[t][i] for t < n_rows (<= gemv_max_rows): one warp per output row.
 constexpr int gemv_max_rows = 8;
 void gemv(const dev_weight & w, const float * x, int n_rows, float * y, cudaStream_t stream);
+// y[i] = w[i] x for i < n (<= 3) matrices of the same n_in, in one launch (the q, k, v projections).
+void gemv_multi(const dev_weight * const * w, float * const * y, int n, const float * x, int n_rows,
+                cudaStream_t stream);
+// out[t][o] = act(gate_o . x[t]) * (up_o . x[t]), act 0 = silu, 1 = gelu (tanh): the FFN's gate and
+// up GEMVs with the GLU in the epilogue. gate and up have the same shape (their types may differ).
+void gemv_glu(const dev_weight & gate, const dev_weight & up, const float * x, int n_rows, int act, float * out,
+              cudaStream_t stream);
 // out[r][:] = rows r0 .. r0 + n - 1 of w, dequantized to f32 ([n][n_in]).
 void dequantize_rows(const dev_weight & w, int64_t r0, int64_t n, float * out, cudaStream_t stream);
 // Any number of rows: gemv() up to gemv_max_rows, else a tiled f32 GEMM that dequantizes the weight
@@ -93,6 +100,11 @@ constexpr size_t attention_partial_floats(int n_tokens, int n_head, int n_split,
     return static_cast<size_t>(n_tokens) * n_head * n_split * (head_dim + 2);
 }
 void attention(const attention_params & p, cudaStream_t stream);
+// The same result for a prefill ubatch, query-tiled: one block per (attention_query_tile queries,
+// q head) streams the keys those queries see through shared memory once (partial and n_split
+// unused). Worth it from attention_query_tile tokens on; fewer use attention().
+constexpr int attention_query_tile = 16;
+void attention_prefill(const attention_params & p, cudaStream_t stream);
 
 // The text of the last CUDA error (and clears it); empty when there was none.
 std::string take_last_error();

@@ -1,6 +1,7 @@
 // Gated activations of the FFN: SwiGLU (llama, qwen) and GeGLU with the tanh GELU (gemma3), the
-// same formulas as the CPU backend.
+// same formulas as the CPU backend (glu_act.cuh).
 #include "cuda/dense_ops.h"
+#include "cuda/glu_act.cuh"
 
 namespace v4::kernels::cuda {
 
@@ -9,15 +10,7 @@ namespace {
 __global__ void glu_kernel(float * gate, const float * up, int64_t n, int act) {
     const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= n) return;
-    const float g = gate[i];
-    float       a;
-    if (act == 0) {
-        a = g / (1.0f + expf(-g));
-    } else {
-        constexpr float k_sqrt_2_over_pi = 0.7978845608028654f;
-        a = 0.5f * g * (1.0f + tanhf(k_sqrt_2_over_pi * g * (1.0f + 0.044715f * g * g)));
-    }
-    gate[i] = a * up[i];
+    gate[i] = glu_activation(gate[i], act) * up[i];
 }
 
 } // namespace
