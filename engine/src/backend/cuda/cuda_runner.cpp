@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "backend/cuda/cuda_plan.h"
+#include "backend/cuda/deepseek4/d4_cuda_runner.h"
+#include "models/deepseek4/deepseek4_engine.h"
 #include "models/model_impl.h"
 #include "reference/dequantize.h"
 #include "v4/error.h"
@@ -461,6 +463,7 @@ private:
 
 std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const model> & m, uint32_t n_ctx,
                                                 uint32_t n_batch) {
+    if (d4_model_of(m->impl()) != nullptr) return make_d4_cuda_runner(m); // DeepSeek-V4: its own device forward
     device_info      info;
     cuda_memory_plan plan;
     if (std::string why = unavailable(m->impl(), n_ctx, n_batch, info, plan); !why.empty()) {
@@ -473,6 +476,7 @@ std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const mode
 #else // no CUDA in this build
 
 std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const model> & m, uint32_t, uint32_t) {
+    if (d4_model_of(m->impl()) != nullptr) return make_d4_cuda_runner(m); // says why it cannot run
     std::string why = model_unsupported_reason(m->impl());
     throw Error(ErrorCode::unsupported, "CUDA backend unavailable: " + (why.empty() ? "this build has no CUDA support" : why));
 }

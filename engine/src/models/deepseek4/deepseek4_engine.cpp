@@ -2,10 +2,10 @@
 // session owns a d4_state (window tails, compressor windows, compressed caches) instead of the
 // per-position KV cache the other families use (hp.n_head_kv = 0 sizes that cache to nothing).
 //
-// Prefix reuse: the session keeps the common prefix and evaluates from there. Compressed entries
-// cannot be "un-pooled", so when the session rewinds (pos0 < what the state has seen) the state is
-// rebuilt by replaying the kept prefix; appending (the chat case) costs nothing extra.
-#include <algorithm>
+// Prefix reuse: the session keeps the common prefix and evaluates from there; a rewind rebuilds the
+// state by replaying the kept prefix (deepseek4_replay.h).
+#include "models/deepseek4/deepseek4_engine.h"
+
 #include <cstring>
 #include <memory>
 
@@ -14,6 +14,7 @@
 #include "models/deepseek4/deepseek4_gguf.h"
 #include "models/deepseek4/deepseek4_info.h"
 #include "models/deepseek4/deepseek4_kv.h"
+#include "models/deepseek4/deepseek4_replay.h"
 #include "models/deepseek4/deepseek4_state_io.h"
 #include "models/deepseek4/deepseek4_synthetic.h"
 #include "models/model_impl.h"
@@ -30,12 +31,18 @@ struct d4_session_state final : arch_state {
         : model(m), state(d4_new_state(m)), pool(n_threads > 1 ? std::make_unique<thread_pool>(n_threads) : nullptr) {}
     const d4_model & model;
     d4_state state;
-    std::vector<int32_t> tokens;  // what `state` has seen, to replay a kept prefix
+    std::vector<int32_t> tokens;  // the replay log (d4_seek): `state` has seen its first state.n_past
     std::unique_ptr<thread_pool> pool;  // the session's threads (null: one thread); logits do not depend on it
 
-    // Snapshot: u64 token count, i32 tokens, then the d4_state bytes (deepseek4_state_io.h).
+    // d4_seek's view of the state
+    int position() const { return state.n_past; }
+    void reset() { state = d4_new_state(model); }
+    void advance(const std::vector<int32_t> & part) { d4_eval(model, state, part, false, pool.get()); }
+
+    // Snapshot: u64 token count, i32 tokens (those the state has seen), then the d4_state bytes
+    // (deepseek4_state_io.h).
     std::vector<uint8_t> save() const override {
-        const uint64_t n = tokens.size();
+        const uint64_t n = uint64_t(state.n_past);
         std::vector<uint8_t> out(sizeof n + n * sizeof(int32_t));
         std::memcpy(out.data(), &n, sizeof n);
         std::memcpy(out.data() + sizeof n, tokens.data(), n * sizeof(int32_t));
@@ -75,14 +82,7 @@ public:
 
     void forward(const forward_args & a, arch_state & base) const override {
         auto & s = static_cast<d4_session_state &>(base);
-        if (a.pos0 < s.state.n_past) {
-            rewind(s, a);
-        }
-        if (a.pos0 != s.state.n_past) {
-            throw Error(ErrorCode::unsupported, "deepseek4: the session is at position " + std::to_string(a.pos0) +
-                                                    " but its state has " + std::to_string(s.state.n_past) +
-                                                    " tokens");
-        }
+        d4_seek(s, s.tokens, a.pos0, a.cancel);
         check_cancel(a);
         const std::vector<int32_t> tokens(a.tokens.begin(), a.tokens.end());
         const std::vector<float> logits = d4_eval(m_model, s.state, tokens, a.all_logits, s.pool.get());
@@ -102,21 +102,6 @@ public:
     const d4_model & model() const { return m_model; }
 
 private:
-    // Rebuild the state for the first a.pos0 tokens it has seen (in chunks, last-row logits only).
-    void rewind(d4_session_state & s, const forward_args & a) const {
-        const std::vector<int32_t> keep(s.tokens.begin(), s.tokens.begin() + a.pos0);
-        s.state = d4_new_state(m_model);
-        s.tokens.clear();
-        constexpr size_t chunk = 256;
-        for (size_t i = 0; i < keep.size(); i += chunk) {
-            check_cancel(a);
-            const std::vector<int32_t> part(keep.begin() + std::ptrdiff_t(i),
-                                            keep.begin() + std::ptrdiff_t(std::min(keep.size(), i + chunk)));
-            d4_eval(m_model, s.state, part, false, s.pool.get());
-        }
-        s.tokens = keep;
-    }
-
     d4_model m_model;
 };
 
@@ -128,6 +113,11 @@ void forward_deepseek4(const model_impl & m, const forward_args & a) {
 }
 
 } // namespace
+
+const d4_model * d4_model_of(const model_impl & m) {
+    const auto * e = dynamic_cast<const d4_engine_model *>(m.custom.get());
+    return e != nullptr ? &e->model() : nullptr;
+}
 
 void load_deepseek4(model_impl & m) {
     d4_model model = d4_load_gguf(m.file);

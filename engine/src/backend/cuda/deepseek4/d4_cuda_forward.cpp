@@ -1,9 +1,11 @@
 // DeepSeek-V4 device forward (see d4_cuda_forward.h): the step sequence of d4_forward_steps.h (the one
 // the CPU test runs with the scalar references against d4_eval) with device buffers and the CUDA
 // kernels. Everything runs on the legacy default stream, so kernels and device-to-device copies are
-// ordered without events; sync() before scratch buffers are freed.
+// ordered without events, and scratch memory is recycled through block_pool without synchronising:
+// the one wait of a forward is the copy of its logits to the host.
 #include "backend/cuda/deepseek4/d4_cuda_forward.h"
 
+#include "models/deepseek4/deepseek4_synthetic.h"
 #include "v4/error.h"
 
 #if defined(V4_WITH_CUDA)
@@ -11,7 +13,11 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <unordered_map>
 
 #include "backend/cuda/deepseek4/d4_forward_steps.h"
 #include "cuda/device.h"
@@ -41,26 +47,84 @@ void check(const std::string & err) {
     if (!err.empty()) throw Error(ErrorCode::internal, "deepseek4 CUDA: " + err);
 }
 
+// Device memory of the forward's buffers, recycled instead of freed: a step's scratch buffers go back
+// here and the next step takes them again, without cudaMalloc / cudaFree (cudaFree waits for the
+// device). Every kernel and copy runs on the legacy default stream in issue order, so a block handed
+// out again is only written after the work that used it before. Blocks are binned by size (powers of
+// two from 256 bytes); when the driver has no memory left the cached blocks are released and the
+// allocation retried. Weights bypass the pool (they live as long as the model).
+class block_pool {
+public:
+    // A block of at least `bytes`; `bytes` becomes its size.
+    void * take(size_t & bytes) {
+        bytes = std::bit_ceil(std::max<size_t>(bytes, 256));
+        {
+            std::lock_guard lock(m_mutex);
+            if (auto & bin = m_free[bytes]; !bin.empty()) {
+                void * p = bin.back();
+                bin.pop_back();
+                return p;
+            }
+        }
+        return fresh(bytes);
+    }
+    void give(void * p, size_t bytes) {
+        std::lock_guard lock(m_mutex);
+        m_free[bytes].push_back(p);
+    }
+    static void * fresh(size_t bytes) {
+        void * p = nullptr;
+        if (cudaMalloc(&p, bytes) == cudaSuccess) return p;
+        cudaGetLastError();
+        instance().release();
+        check(cudaMalloc(&p, bytes), "allocating device memory");
+        return p;
+    }
+    // Never destroyed: buffers of objects destroyed at exit may still come back.
+    static block_pool & instance() {
+        static auto * pool = new block_pool;
+        return *pool;
+    }
+
+private:
+    void release() {
+        std::lock_guard lock(m_mutex);
+        cudaDeviceSynchronize();  // blocks may still be in use by queued work
+        for (auto & [size, bin] : m_free) {
+            for (void * p : bin) cudaFree(p);
+            bin.clear();
+        }
+    }
+    std::mutex                                       m_mutex;
+    std::unordered_map<size_t, std::vector<void *>> m_free;
+};
+
 // Device array of T. resize() discards the contents; grow() keeps them. Never null once sized (at
 // least one element), so kernels that take "the entries so far" get a valid pointer before any exist.
+// Scratch and state arrays come from block_pool; `pooled = false` (weights) allocates exactly.
 template <typename T>
 struct dvec {
     T * p = nullptr;
     size_t n = 0, cap = 0;
+    bool pooled = true;
     dvec() = default;
     dvec(const dvec &) = delete;
     dvec & operator=(const dvec &) = delete;
-    dvec(dvec && o) noexcept : p(o.p), n(o.n), cap(o.cap) { o.p = nullptr; o.n = o.cap = 0; }
-    ~dvec() { cudaFree(p); }
+    dvec(dvec && o) noexcept : p(o.p), n(o.n), cap(o.cap), pooled(o.pooled) { o.p = nullptr; o.n = o.cap = 0; }
+    ~dvec() { release(p, cap); }
     void reserve(size_t count, bool keep) {
         if (count <= cap && p) return;
-        const size_t new_cap = std::max<size_t>({count, cap + cap / 2, 1});
-        T * q = nullptr;
-        check(cudaMalloc(&q, new_cap * sizeof(T)), "allocating device memory");
-        if (keep && n) check(cudaMemcpy(q, p, n * sizeof(T), cudaMemcpyDeviceToDevice), "growing a device buffer");
-        cudaFree(p);
+        size_t bytes = std::max<size_t>({count, cap + cap / 2, 1}) * sizeof(T);
+        T * q = static_cast<T *>(pooled ? block_pool::instance().take(bytes) : block_pool::fresh(bytes));
+        if (keep && n) check(cudaMemcpyAsync(q, p, n * sizeof(T), cudaMemcpyDeviceToDevice, nullptr), "growing a device buffer");
+        release(p, cap);
         p = q;
-        cap = new_cap;
+        cap = bytes / sizeof(T);
+    }
+    void release(T * q, size_t count) {
+        if (q == nullptr) return;
+        if (pooled) block_pool::instance().give(q, count * sizeof(T));
+        else cudaFree(q);
     }
     void resize(size_t count) {
         reserve(count, false);
@@ -117,7 +181,6 @@ struct d4_cuda_ops {
     static void copy(float * dst, const float * src, size_t n) {
         if (n) check(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice, nullptr), "device copy");
     }
-    static void sync() { check(cudaStreamSynchronize(nullptr), "forward step"); }
 
     static void linear(const float * w, int out, int in, const float * x, int T, float * y) {
         check(kd::linear(rd::weight_view{rd::wfmt::f32, w, nullptr, in, out, 0}, x, T, out, y, nullptr));
@@ -159,9 +222,12 @@ struct d4_cuda_state_impl {
 
 namespace {
 
-void up(dvec<float> & d, const std::vector<float> & h, uint64_t & bytes) {
+// Weights: exact allocations outside the pool.
+template <typename T>
+void up(dvec<T> & d, const std::vector<T> & h, uint64_t & bytes) {
+    d.pooled = false;
     d.upload(h);
-    bytes += h.size() * sizeof(float);
+    bytes += h.size() * sizeof(T);
 }
 
 } // namespace
@@ -171,12 +237,38 @@ std::string d4_cuda_unavailable_reason() {
     return probe.device_count > 0 ? std::string() : "no CUDA device: " + probe.unavailable_reason;
 }
 
+d4_cuda_device d4_cuda_device_info() {
+    d4_cuda_device d;
+    cudaDeviceProp prop{};
+    if (!d4_cuda_unavailable_reason().empty() || cudaGetDeviceProperties(&prop, 0) != cudaSuccess) {
+        cudaGetLastError();
+        return d;
+    }
+    d.name = prop.name;
+    int clock_khz = 0, bus_bits = 0;
+    if (cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, 0) == cudaSuccess &&
+        cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, 0) == cudaSuccess) {
+        d.peak_bandwidth = 2.0 * clock_khz * 1e3 * bus_bits / 8.0;
+    }
+    cudaGetLastError();
+    return d;
+}
+
 std::shared_ptr<const d4_cuda_model> d4_cuda_upload(const d4_model & m) {
     if (const std::string why = d4_cuda_unavailable_reason(); !why.empty()) throw Error(ErrorCode::unsupported, why);
     const d4_config & c = m.cfg;
     if (c.hc_mult > kd::max_hc_streams) throw Error(ErrorCode::unsupported, "deepseek4 CUDA: more than 8 mHC streams");
     if (c.head_dim > kd::max_attn_head_dim) throw Error(ErrorCode::unsupported, "deepseek4 CUDA: head_dim above 512");
     if (c.n_experts > kd::max_router_experts) throw Error(ErrorCode::unsupported, "deepseek4 CUDA: more than 1024 experts");
+    size_t free_b = 0, total_b = 0;
+    check(cudaMemGetInfo(&free_b, &total_b), "querying the device memory");
+    const uint64_t need = d4_count_params(m).total * sizeof(float);
+    if (need > free_b) {
+        char msg[200];
+        std::snprintf(msg, sizeof msg, "deepseek4 CUDA: the fp32 weights need %.2f GiB, the device has %.2f GiB free of %.2f GiB",
+                      double(need) / double(1ull << 30), double(free_b) / double(1ull << 30), double(total_b) / double(1ull << 30));
+        throw Error(ErrorCode::out_of_memory, msg);
+    }
     auto d = std::make_shared<d4_cuda_model>();
     d->cfg = c;
     uint64_t & b = d->bytes;
@@ -216,8 +308,7 @@ std::shared_ptr<const d4_cuda_model> d4_cuda_upload(const d4_model & m) {
                                                    std::to_string(c.n_experts));
             }
         }
-        o.tid2eid.upload(L.tid2eid);
-        b += L.tid2eid.size() * sizeof(int64_t);
+        up(o.tid2eid, L.tid2eid, b);
     }
     return d;
 }

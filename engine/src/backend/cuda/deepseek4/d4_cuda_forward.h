@@ -11,6 +11,7 @@
 // The weights are those of d4_model, fp32 (the engine decodes FP8 / MXFP4 at load); the kernels
 // already read the checkpoints' block formats, see docs/notes-cuda-deepseek4.md for what keeping
 // them is missing. One model may serve several states; a state is used by one thread at a time.
+// d4_cuda_upload throws out_of_memory with the numbers when the weights exceed the free device memory.
 // Without a CUDA build every function throws unsupported with the reason.
 #pragma once
 
@@ -33,6 +34,13 @@ struct d4_cuda_state {
 
 // Why the device forward cannot run here ("" when it can): no CUDA build, or no device.
 std::string d4_cuda_unavailable_reason();
+
+// Device 0, for logs and `v4 bench` (empty name and 0 without a device).
+struct d4_cuda_device {
+    std::string name;
+    double peak_bandwidth = 0;  // bytes/s: 2 (DDR) x memory clock x bus width / 8; 0 when unknown
+};
+d4_cuda_device d4_cuda_device_info();
 
 std::shared_ptr<const d4_cuda_model> d4_cuda_upload(const d4_model & m);
 d4_cuda_state d4_cuda_new_state(const d4_cuda_model & m);

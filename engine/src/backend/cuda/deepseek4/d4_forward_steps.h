@@ -10,7 +10,7 @@
 //
 // Ops provides: template <class T> buffer type `buf<T>` with resize(b, n) (discards), grow(b, n)
 // (keeps), ptr(b); copy(dst, src, n); w(weights) -> const T * for the model's containers (floats, tid2eid);
-// sync() (scratch buffers may be freed after it); and the operators below with the signatures of
+// and the operators below with the signatures of
 // ref::d4 (rope_rows / embed / top_k as in kernels/cuda/deepseek4). Layer is d4_layer or its device twin
 // (the same member names).
 #pragma once
@@ -90,7 +90,6 @@ void compress_append(const context & cx, const Comp & comp, int ratio, const flo
     Ops::copy(Ops::ptr(st.buf_kv), Ops::ptr(kv) + size_t(n_close) * ratio * width, size_t(left) * width);
     Ops::copy(Ops::ptr(st.buf_gate), Ops::ptr(gate) + size_t(n_close) * ratio * width, size_t(left) * width);
     st.n_buf = left;
-    Ops::sync();
 }
 
 // engine attention(): x [S, D] at positions n_past .. -> y [S, D]
@@ -167,7 +166,6 @@ void attention(const context & cx, const Layer & L, d4_attn type, const float * 
     Ops::resize(grouped, size_t(S) * G * R);
     Ops::grouped_linear(Ops::ptr(out), S, G, H * hd / G, Ops::w(L.o_a), R, Ops::ptr(grouped));
     Ops::linear(Ops::w(L.o_b), D, G * R, Ops::ptr(grouped), S, y);
-    Ops::sync();
 }
 
 // engine moe(): the shared expert, then the routed experts accumulated in routing order. x [T, D],
@@ -195,7 +193,6 @@ void moe(const context & cx, const Layer & L, bool hashed, const float * x, cons
     const rd::weight_view down{rd::wfmt::f32, Ops::w(L.exp_down), nullptr, F, D, 0};
     Ops::expert_gate_up(gate, up, x, T, Ops::ptr(ids), K, F, c.swiglu_limit, Ops::ptr(h));
     Ops::expert_down(down, Ops::ptr(h), T, Ops::ptr(ids), Ops::ptr(weights), K, D, F, true, y);
-    Ops::sync();
 }
 
 // engine d4_eval between the token check and the logits: tokens [S] (backend memory) at positions
@@ -233,7 +230,6 @@ void eval(const Model & m, const context & cx, const int32_t * tokens, int S, in
     Ops::rms_norm_rows(Ops::ptr(h), R, D, Ops::w(m.out_norm), c.rms_eps);
     Ops::resize(logits, size_t(R) * c.vocab);
     Ops::linear(Ops::w(m.lm_head), c.vocab, D, Ops::ptr(h), R, Ops::ptr(logits));
-    Ops::sync();
 }
 
 } // namespace v4::deepseek4::steps

@@ -1,0 +1,100 @@
+// DeepSeek-V4 sessions and the CUDA device: make_cuda_runner picks the V4 device forward for arch
+// "deepseek4". Without a GPU, device=auto falls back to the CPU saying why and device=cuda refuses;
+// with one, a CUDA session gives the CPU session's logits through prefill, decode and a rewind
+// (replay), and refuses snapshots with a clear error.
+#include <QTest>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "backend/cuda/deepseek4/d4_cuda_forward.h"
+#include "logit_agreement.h"
+#include "models/deepseek4/safetensors.h"
+#include "test_paths.h"
+#include "v4/error.h"
+#include "v4/model.h"
+#include "v4/session.h"
+
+namespace {
+
+std::string fixture_dir() { return v4test::fixturePath(QStringLiteral("deepseek4/mixed4")).toStdString(); }
+
+std::vector<int32_t> fixture_ids(const std::string & dir) {
+    std::vector<int32_t> ids;
+    for (int64_t id : v4::deepseek4::safetensors_file(dir + "/expected.safetensors").i64("input_ids")) ids.push_back(int32_t(id));
+    return ids;
+}
+
+std::vector<float> copy(std::span<const float> s) { return {s.begin(), s.end()}; }
+
+} // namespace
+
+class TestCudaDeepseek4Session : public QObject {
+    Q_OBJECT
+
+    std::string m_no_gpu = v4::deepseek4::d4_cuda_unavailable_reason();
+
+private slots:
+    void autoFallsBackToCpuWithTheReason() {
+        if (m_no_gpu.empty()) QSKIP("a CUDA device answers: the fallback is not taken here");
+        const auto model = v4::model::load(fixture_dir() + "/model.gguf");
+        v4::session s(model, {.n_ctx = 512, .n_threads = 1, .n_batch = 64, .device = v4::compute_device::automatic});
+        QCOMPARE(std::string(s.device()), std::string("cpu"));
+        const QString note = QString::fromStdString(s.device_note());
+        QVERIFY2(note.startsWith(QStringLiteral("cpu (auto: CUDA backend unavailable: ")), qPrintable(note));
+        QVERIFY2(note.contains(QString::fromStdString(m_no_gpu)), qPrintable(note));  // the V4 forward's reason
+        s.prefill(std::vector<int32_t>{1, 2, 3});
+        QCOMPARE(s.n_past(), 3u);
+        try {
+            v4::session cuda(model, {.n_ctx = 512, .n_threads = 1, .n_batch = 64, .device = v4::compute_device::cuda});
+            QFAIL("device=cuda made a session without a device");
+        } catch (const v4::Error & e) {
+            QCOMPARE(e.code(), v4::ErrorCode::unsupported);
+            QVERIFY2(QString::fromUtf8(e.what()).contains(QString::fromStdString(m_no_gpu)), e.what());
+        }
+    }
+
+    void cudaSessionMatchesCpuSession() {
+        if (!m_no_gpu.empty()) QSKIP(m_no_gpu.c_str());
+        const std::string dir = fixture_dir();
+        const std::vector<int32_t> ids = fixture_ids(dir);
+        const auto model = v4::model::load(dir + "/model.gguf");
+        v4::session cpu(model, {.n_ctx = 512, .n_threads = 1, .n_batch = 64, .device = v4::compute_device::cpu});
+        v4::session gpu(model, {.n_ctx = 512, .n_threads = 1, .n_batch = 64, .device = v4::compute_device::cuda});
+        QCOMPARE(std::string(gpu.device()), std::string("cuda"));
+        qInfo("%s", gpu.device_note().c_str());
+        const int V = int(cpu.n_vocab());
+        logit_agreement agree;
+        const std::vector<int32_t> prompt(ids.begin(), ids.begin() + 200);
+        cpu.prefill(prompt, nullptr, {.all_logits = true});
+        gpu.prefill(prompt, nullptr, {.all_logits = true});
+        agree.add(copy(cpu.all_logits()), copy(gpu.all_logits()), V);
+        for (size_t i = 200; i < ids.size(); i++) {
+            const std::vector<float> want = copy(cpu.decode_one(ids[i]));
+            agree.add(want, copy(gpu.decode_one(ids[i])), V);
+        }
+        // Rewind and branch: the device state is rebuilt by replaying the kept prefix.
+        const std::vector<int32_t> back(ids.begin(), ids.begin() + 150);
+        QCOMPARE(gpu.prefill(back).n_reused, 149u);
+        cpu.prefill(back);
+        agree.add(copy(cpu.logits()), copy(gpu.logits()), V);
+        qInfo("CUDA vs CPU session: %d rows, worst |diff| / max |logit| = %.3g, same top-1 %d/%d", agree.rows, agree.worst,
+              agree.same_top1, agree.rows);
+        QVERIFY2(agree.same_top1 * 1000 >= agree.rows * 995, qPrintable(QString("%1 of %2").arg(agree.same_top1).arg(agree.rows)));
+        QVERIFY2(agree.worst < 1e-2, qPrintable(QString::number(agree.worst)));
+        try {
+            (void)gpu.save_state();
+            QFAIL("a CUDA V4 session saved a snapshot");
+        } catch (const v4::Error & e) {
+            QCOMPARE(e.code(), v4::ErrorCode::unsupported);
+        }
+        QCOMPARE(gpu.n_past(), 150u);  // the refused snapshot changed nothing
+        agree = {};
+        agree.add(copy(cpu.decode_one(ids[150])), copy(gpu.decode_one(ids[150])), V);
+        QCOMPARE(agree.same_top1, 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCudaDeepseek4Session)
+#include "test_cuda_deepseek4_session.moc"
