@@ -46,18 +46,39 @@ private slots:
     void scratchLayoutIsAlignedAndDisjoint() {
         const hparams             hp = qwen7b();
         const cuda_scratch_layout s = plan_cuda_scratch(hp, 256, 4096, 132);
-        const size_t offs[] = {s.x, s.cur, s.q, s.k, s.v, s.attn, s.o, s.gate, s.up, s.logits, s.partial, s.tokens, s.pos0};
+        const size_t offs[] = {s.x,      s.cur,     s.q,           s.k,           s.v,
+                               s.attn,   s.o,       s.gate,        s.up,          s.logits,
+                               s.partial, s.sample_work, s.sample_adjust, s.sample_result, s.tokens, s.pos0};
         for (size_t i = 0; i < std::size(offs); ++i) {
             QCOMPARE(offs[i] % 256, size_t(0));
             if (i > 0) QVERIFY(offs[i] > offs[i - 1]);
         }
         QCOMPARE(s.cur - s.x, size_t(256) * 3584 * 4);
         QCOMPARE(s.partial - s.logits, size_t(256) * 152064 * 4);
-        // The largest partial buffer any ubatch size needs: T = 1 .. 256 with its own split count.
+        // The largest partial buffer a flash-decoded ubatch needs: T = 1 .. 15 with its own split
+        // count (from 16 tokens on the query-tiled prefill kernel needs no partials).
         size_t want = 0;
-        for (int t = 1; t <= 256; ++t) want = std::max(want, size_t(t) * 28 * attention_splits(t, 28, 4096, 132) * 130);
-        QCOMPARE(s.tokens - s.partial, (want * 4 + 255) / 256 * 256);
+        for (int t = 1; t < cuda_prefill_attention_tile; ++t) {
+            want = std::max(want, size_t(t) * 28 * attention_splits(t, 28, 4096, 132) * 130);
+        }
+        QCOMPARE(s.sample_work - s.partial, (want * 4 + 255) / 256 * 256);
+        // Device sampling: the adjusted logits, one adjust entry per vocabulary id, the result.
+        QCOMPARE(s.sample_adjust - s.sample_work, size_t(152064) * 4);
+        QCOMPARE(s.sample_result - s.sample_adjust, (size_t(152064) * cuda_sample_adjust_bytes + 255) / 256 * 256);
+        QCOMPARE(s.tokens - s.sample_result, size_t(256));
         QVERIFY(s.total >= s.pos0 + 4);
+        // A ubatch that never reaches the prefill kernel keeps partials for every size it can have.
+        const cuda_scratch_layout small = plan_cuda_scratch(hp, 4, 4096, 132);
+        size_t want_small = 0;
+        for (int t = 1; t <= 4; ++t) want_small = std::max(want_small, size_t(t) * 28 * attention_splits(t, 28, 4096, 132) * 130);
+        QCOMPARE(small.sample_work - small.partial, (want_small * 4 + 255) / 256 * 256);
+    }
+
+    void prefillAttentionFromOneQueryTile() {
+        QVERIFY(!uses_prefill_attention(1));
+        QVERIFY(!uses_prefill_attention(cuda_prefill_attention_tile - 1));
+        QVERIFY(uses_prefill_attention(cuda_prefill_attention_tile));
+        QVERIFY(uses_prefill_attention(512));
     }
 
     void memoryBudgetNamesTheNumbers() {

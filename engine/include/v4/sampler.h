@@ -95,6 +95,14 @@ public:
     const sampler_params & params() const { return m_params; }
     std::span<const int32_t> history() const { return m_history; }
 
+    // For a sampler that runs elsewhere with this one's parameters (a CUDA session samples on the
+    // device): the uniform number in [0, 1) the next draw would use, without consuming it, and
+    // consuming it. sample() draws only when more than one candidate survives, so the other side
+    // says whether it drew and the caller then calls consume_uniform(): the random stream stays
+    // the one sample() would have used.
+    double peek_uniform() const;
+    void   consume_uniform();
+
 private:
     // Fills m_work with bias + penalties applied; returns its view.
     std::span<float> prepare(std::span<const float> logits);

@@ -27,6 +27,10 @@ bool allowed(float logit) {
     return logit > -std::numeric_limits<float>::infinity(); // false for -inf and NaN
 }
 
+double unit_interval(uint64_t bits) {
+    return static_cast<double>(bits >> 11) * (1.0 / 9007199254740992.0); // [0, 1), 53 bits
+}
+
 } // namespace
 
 sampler_params sampler_default_params() {
@@ -101,7 +105,16 @@ void sampler::accept(int32_t token) {
 }
 
 double sampler::uniform01() {
-    return static_cast<double>(m_rng() >> 11) * (1.0 / 9007199254740992.0); // [0, 1), 53 bits
+    return unit_interval(m_rng());
+}
+
+double sampler::peek_uniform() const {
+    std::mt19937_64 rng = m_rng; // ~2.5 KB of state: copying it once per token is invisible
+    return unit_interval(rng());
+}
+
+void sampler::consume_uniform() {
+    uniform01();
 }
 
 std::span<float> sampler::prepare(std::span<const float> logits) {

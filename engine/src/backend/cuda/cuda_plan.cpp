@@ -12,6 +12,8 @@ int attention_splits(int n_tokens, int n_head, int n_kv, int n_sm) {
     return std::clamp(std::min(for_sms, for_keys), 1, 64);
 }
 
+bool uses_prefill_attention(int n_tokens) { return n_tokens >= cuda_prefill_attention_tile; }
+
 namespace {
 
 size_t take(size_t & cursor, size_t bytes) {
@@ -25,7 +27,7 @@ size_t take(size_t & cursor, size_t bytes) {
 cuda_scratch_layout plan_cuda_scratch(const hparams & hp, uint32_t n_batch, uint32_t n_ctx, int n_sm) {
     const size_t T = n_batch, f = sizeof(float);
     size_t       partial = 0;
-    for (uint32_t t = 1; t <= n_batch; ++t) {
+    for (uint32_t t = 1; t <= n_batch && !uses_prefill_attention(static_cast<int>(t)); ++t) {
         const int splits = attention_splits(static_cast<int>(t), static_cast<int>(hp.n_head), static_cast<int>(n_ctx), n_sm);
         partial = std::max(partial, static_cast<size_t>(t) * hp.n_head * splits * (hp.head_dim + 2));
     }
@@ -42,6 +44,9 @@ cuda_scratch_layout plan_cuda_scratch(const hparams & hp, uint32_t n_batch, uint
     s.up = take(c, T * hp.n_ff * f);
     s.logits = take(c, T * hp.n_vocab * f);
     s.partial = take(c, partial * f);
+    s.sample_work = take(c, hp.n_vocab * f);
+    s.sample_adjust = take(c, hp.n_vocab * cuda_sample_adjust_bytes);
+    s.sample_result = take(c, 2 * sizeof(int32_t));
     s.tokens = take(c, T * sizeof(int32_t));
     s.pos0 = take(c, sizeof(int32_t));
     s.total = c;

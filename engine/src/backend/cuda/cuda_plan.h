@@ -16,11 +16,27 @@ namespace v4::detail {
 // most 64. Non-decreasing in n_kv, so a bound computed at n_ctx covers every shorter context.
 int attention_splits(int n_tokens, int n_head, int n_kv, int n_sm);
 
+// Ubatches of at least this many tokens use the query-tiled prefill attention (one block per
+// tile of this many queries and q head); shorter ones, decode included, use flash-decoding with
+// splits. Equal to kernels/cuda attention_query_tile (checked where both are visible).
+constexpr int cuda_prefill_attention_tile = 16;
+bool uses_prefill_attention(int n_tokens);
+
+// Ubatches of at most this many tokens run the GEMV kernels (the fused q/k/v and gate+up GLU
+// launches); longer ones the tiled GEMM. Equal to kernels/cuda gemv_max_rows.
+constexpr int cuda_gemv_max_rows = 8;
+
+// Bytes of one kernels/cuda sample_adjust entry (id, bias, count).
+constexpr size_t cuda_sample_adjust_bytes = 12;
+
 // Byte offsets (256-aligned) of the activations of one ubatch of up to n_batch tokens.
 struct cuda_scratch_layout {
     size_t x = 0, cur = 0, q = 0, k = 0, v = 0, attn = 0, o = 0, gate = 0, up = 0;
     size_t logits = 0;   // [n_batch][n_vocab] (every row: prefill with all_logits)
-    size_t partial = 0;  // flash-decoding partials, the largest any ubatch size needs at n_ctx
+    size_t partial = 0;  // flash-decoding partials, the largest any flash-decoded ubatch size needs at n_ctx
+    size_t sample_work = 0;   // f32 [n_vocab]: the logits after bias and penalties (device sampling)
+    size_t sample_adjust = 0; // [n_vocab] sample_adjust entries: the ids bias or penalties touch
+    size_t sample_result = 0; // {token, status}
     size_t tokens = 0;   // int32 [n_batch]
     size_t pos0 = 0;     // int32
     size_t total = 0;

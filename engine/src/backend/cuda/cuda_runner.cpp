@@ -1,10 +1,12 @@
 // The device-resident forward of the dense families (see cuda_runner.h). The sequence of kernels
 // mirrors models/llama.cpp and models/gemma3.cpp op for op; the fusions are: the residual add
-// inside the next RMSNorm, and bias + QK-norm + RoPE + KV append in one kernel.
+// inside the next RMSNorm, the q/k/v GEMVs in one launch, bias + QK-norm + RoPE + KV append in one
+// kernel, and the gate and up GEMVs with the GLU in their epilogue. Sampling runs on the device.
 #include "backend/cuda/cuda_runner.h"
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -21,6 +23,7 @@
 
 #include "cuda/dense_ops.h"
 #include "cuda/device.h"
+#include "cuda/sampling.h"
 #endif
 
 namespace v4::detail {
@@ -72,6 +75,11 @@ std::string model_unsupported_reason(const model_impl & m) {
 namespace {
 
 namespace kc = v4::kernels::cuda;
+
+// The CUDA-free plan (cuda_plan.h) restates these kernel constants; they must agree.
+static_assert(kc::attention_query_tile == cuda_prefill_attention_tile);
+static_assert(kc::gemv_max_rows == cuda_gemv_max_rows);
+static_assert(sizeof(kc::sample_adjust) == cuda_sample_adjust_bytes);
 
 void check(cudaError_t err, const char * what) {
     if (err != cudaSuccess) {
@@ -255,7 +263,8 @@ public:
             check(cudaMalloc(&m_k_cache, layer_elems * m_hp.n_layer * sizeof(__half)), "allocating the K cache");
             check(cudaMalloc(&m_v_cache, layer_elems * m_hp.n_layer * sizeof(__half)), "allocating the V cache");
             check(cudaMalloc(&m_scratch, m_layout.total), "allocating the activations");
-            check(cudaMallocHost(&m_host_in, (n_batch + 1) * sizeof(int32_t)), "allocating pinned host memory");
+            // pinned: pos0, the ubatch's tokens, then the sampling result {token, status}
+            check(cudaMallocHost(&m_host_in, (n_batch + 3) * sizeof(int32_t)), "allocating pinned host memory");
         } catch (...) {
             release();
             throw;
@@ -271,6 +280,7 @@ public:
                                                  std::to_string(pos0) + " exceed the ubatch of " + std::to_string(m_n_batch) +
                                                  " or the context of " + std::to_string(m_n_ctx));
         }
+        m_logits_ready = false;
         m_host_in[0] = pos0;
         std::copy(tokens.begin(), tokens.end(), m_host_in + 1);
         check(cudaMemcpyAsync(at<int32_t>(m_layout.pos0), m_host_in, sizeof(int32_t), cudaMemcpyHostToDevice, m_stream),
@@ -285,10 +295,56 @@ public:
             enqueue(T, splits, all_logits, cancel);
         }
         const int n_out = all_logits ? T : 1;
-        check(cudaMemcpyAsync(logits, at<float>(m_layout.logits), static_cast<size_t>(n_out) * m_hp.n_vocab * sizeof(float),
-                              cudaMemcpyDeviceToHost, m_stream),
-              "copying the logits");
+        if (logits != nullptr) {
+            check(cudaMemcpyAsync(logits, at<float>(m_layout.logits),
+                                  static_cast<size_t>(n_out) * m_hp.n_vocab * sizeof(float), cudaMemcpyDeviceToHost,
+                                  m_stream),
+                  "copying the logits");
+        }
         check(cudaStreamSynchronize(m_stream), "running the forward pass");
+        m_last_logits = at<float>(m_layout.logits) + static_cast<size_t>(n_out - 1) * m_hp.n_vocab;
+        m_logits_ready = true;
+    }
+
+    void read_logits(float * logits) override {
+        require_logits();
+        check(cudaMemcpy(logits, m_last_logits, m_hp.n_vocab * sizeof(float), cudaMemcpyDeviceToHost),
+              "copying the logits");
+    }
+
+    std::optional<int32_t> sample(sampler & smp) override {
+        require_logits();
+        const sampler_params & sp = smp.params();
+        kc::sample_params      p;
+        p.n_adjust = static_cast<int>(upload_adjustments(smp));
+        p.logits = m_last_logits;
+        p.work = at<float>(m_layout.sample_work);
+        p.adjust = at<kc::sample_adjust>(m_layout.sample_adjust);
+        p.n_vocab = static_cast<int>(m_hp.n_vocab);
+        p.temperature = sp.temperature;
+        p.top_k = sp.top_k;
+        p.top_p = sp.top_p;
+        p.min_p = sp.min_p;
+        const bool rep = sp.repetition_penalty != 1.0f && sp.repetition_penalty > 0.0f;
+        p.repetition_penalty = rep ? sp.repetition_penalty : 1.0f;
+        p.presence_penalty = sp.presence_penalty;
+        p.frequency_penalty = sp.frequency_penalty;
+        p.uniform = sp.temperature > 0.0f ? smp.peek_uniform() : 0.0;
+        p.result = at<kc::sample_result>(m_layout.sample_result);
+        kc::sample(p, m_stream);
+        check_launch("enqueuing the sampler");
+        int32_t * host = m_host_in + m_n_batch + 1;
+        check(cudaMemcpyAsync(host, p.result, 2 * sizeof(int32_t), cudaMemcpyDeviceToHost, m_stream),
+              "copying the sampled token");
+        check(cudaStreamSynchronize(m_stream), "sampling");
+        switch (host[1]) {
+            case kc::sample_ok: return host[0];
+            case kc::sample_ok_drew: smp.consume_uniform(); return host[0];
+            case kc::sample_too_many: return std::nullopt;
+            case kc::sample_all_banned:
+                throw Error(ErrorCode::invalid_argument, "sampler: every token is banned (all logits are -inf or NaN)");
+            default: throw Error(ErrorCode::internal, "CUDA sampler: unknown status " + std::to_string(host[1]));
+        }
     }
 
     void read_kv(int il, int n_tokens, uint16_t * k, uint16_t * v) override {
@@ -311,6 +367,44 @@ public:
 
 private:
     template <class T> T * at(size_t offset) const { return reinterpret_cast<T *>(m_scratch + offset); }
+
+    void require_logits() const {
+        if (!m_logits_ready) throw Error(ErrorCode::internal, "CUDA session: no logits (no forward pass finished)");
+    }
+
+    // The ids whose logits smp's bias or penalties change, as sampler::prepare() changes them
+    // (bias first, then the penalties over the last penalty_last_n accepted tokens), copied to the
+    // device. Returns how many; distinct ids, at most n_vocab.
+    size_t upload_adjustments(const sampler & smp) {
+        const sampler_params &   sp = smp.params();
+        std::span<const int32_t> window = smp.history();
+        if (sp.penalty_last_n > 0 && window.size() > static_cast<size_t>(sp.penalty_last_n)) {
+            window = window.last(static_cast<size_t>(sp.penalty_last_n));
+        }
+        const bool rep = sp.repetition_penalty != 1.0f && sp.repetition_penalty > 0.0f;
+        const bool rest = sp.presence_penalty != 0.0f || sp.frequency_penalty != 0.0f;
+        auto       in_vocab = [&](int32_t id) { return id >= 0 && static_cast<uint32_t>(id) < m_hp.n_vocab; };
+        std::map<int32_t, kc::sample_adjust> by_id;
+        for (const auto & [id, bias] : sp.logit_bias) {
+            if (in_vocab(id)) by_id[id] = {id, bias, 0};
+        }
+        if (rep || rest) {
+            for (const int32_t id : window) {
+                if (!in_vocab(id)) continue;
+                kc::sample_adjust & a = by_id[id];
+                a.id = id;
+                ++a.count;
+            }
+        }
+        m_adjust.clear();
+        for (const auto & entry : by_id) m_adjust.push_back(entry.second);
+        if (!m_adjust.empty()) {
+            check(cudaMemcpyAsync(at<kc::sample_adjust>(m_layout.sample_adjust), m_adjust.data(),
+                                  m_adjust.size() * sizeof(kc::sample_adjust), cudaMemcpyHostToDevice, m_stream),
+                  "copying the sampler's adjustments");
+        }
+        return m_adjust.size();
+    }
 
     __half * layer_cache(int which, int il) const {
         return (which == 0 ? m_k_cache : m_v_cache) + static_cast<size_t>(il) * m_n_ctx * m_hp.kv_dim();
@@ -376,9 +470,15 @@ private:
             const bool           local = hp.is_local(il);
 
             kc::add_rms_norm(x, residual, L.attn_norm, cur, T, n_embd, hp.rms_eps, m_stream);
-            kc::matmul(L.wq, cur, T, q, m_stream);
-            kc::matmul(L.wk, cur, T, k, m_stream);
-            kc::matmul(L.wv, cur, T, v, m_stream);
+            if (T <= kc::gemv_max_rows) {
+                const kc::dev_weight * w[3] = {&L.wq, &L.wk, &L.wv};
+                float * const          y[3] = {q, k, v};
+                kc::gemv_multi(w, y, 3, cur, T, m_stream);
+            } else {
+                kc::matmul(L.wq, cur, T, q, m_stream);
+                kc::matmul(L.wk, cur, T, k, m_stream);
+                kc::matmul(L.wv, cur, T, v, m_stream);
+            }
 
             kc::qkv_params qp;
             qp.q = q;
@@ -423,15 +523,24 @@ private:
             ap.window = gemma && local ? static_cast<int>(hp.sliding_window) : 0;
             ap.n_split = n_split;
             ap.scale = gemma ? hp.attn_scale : 1.0f / std::sqrt(static_cast<float>(D));
-            kc::attention(ap, m_stream);
+            if (uses_prefill_attention(T)) {
+                kc::attention_prefill(ap, m_stream);
+            } else {
+                kc::attention(ap, m_stream);
+            }
 
             kc::matmul(L.wo, attn, T, o, m_stream);
             if (gemma) kc::add_rms_norm(o, nullptr, L.attn_post_norm, o, T, n_embd, hp.rms_eps, m_stream);
             kc::add_rms_norm(x, o, L.ffn_norm, cur, T, n_embd, hp.rms_eps, m_stream); // x += o
 
-            kc::matmul(L.gate, cur, T, gate, m_stream);
-            kc::matmul(L.up, cur, T, up, m_stream);
-            kc::glu(gate, up, static_cast<int64_t>(T) * hp.n_ff, gemma ? 1 : 0, m_stream);
+            const int act = gemma ? 1 : 0; // GeGLU (tanh) : SwiGLU
+            if (T <= kc::gemv_max_rows) {
+                kc::gemv_glu(L.gate, L.up, cur, T, act, gate, m_stream);
+            } else {
+                kc::matmul(L.gate, cur, T, gate, m_stream);
+                kc::matmul(L.up, cur, T, up, m_stream);
+                kc::glu(gate, up, static_cast<int64_t>(T) * hp.n_ff, act, m_stream);
+            }
             kc::matmul(L.down, gate, T, o, m_stream);
             if (gemma) kc::add_rms_norm(o, nullptr, L.ffn_post_norm, o, T, n_embd, hp.rms_eps, m_stream);
             residual = o;
@@ -455,8 +564,11 @@ private:
     __half *                        m_k_cache = nullptr;
     __half *                        m_v_cache = nullptr;
     char *                          m_scratch = nullptr;
-    int32_t *                       m_host_in = nullptr; // pinned: pos0, then the ubatch's tokens
+    int32_t *                       m_host_in = nullptr; // pinned: pos0, the ubatch's tokens, the sample result
     cudaGraphExec_t                 m_graph_exec = nullptr;
+    const float *                   m_last_logits = nullptr; // device: the last token's row of the last forward
+    bool                            m_logits_ready = false;
+    std::vector<kc::sample_adjust>  m_adjust;
 };
 
 } // namespace

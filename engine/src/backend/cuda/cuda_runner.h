@@ -1,17 +1,20 @@
 // The CUDA path of a session: a device-resident forward for the dense families (llama, qwen2,
 // qwen3, gemma3). Weights are uploaded once per model in their GGUF block formats and shared by
 // every session of that model; each session owns an f16 KV cache and the activations on the
-// device, runs one forward per ubatch and replays the decode step from a CUDA graph. Logits are
-// copied back to the host, where the session's sampler runs as on the CPU path.
+// device, runs one forward per ubatch and replays the decode step from a CUDA graph. The logits
+// stay on the device until asked for: sample() draws the next token there (only its id crosses
+// PCIe), read_logits() copies them back for a sampler that runs on the host.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
 #include "v4/model.h"
+#include "v4/sampler.h"
 
 namespace v4::detail {
 
@@ -21,8 +24,17 @@ public:
     // Evaluates tokens at positions pos0 .. and appends their K/V to the device cache; writes the
     // logits of the last token ([n_vocab]) or, with all_logits, of every token ([T][n_vocab]).
     // tokens.size() <= the n_batch the runner was made with; tokens are already validated.
+    // logits == nullptr (only without all_logits): they stay on the device for sample() / read_logits().
     virtual void forward(std::span<const int32_t> tokens, int pos0, bool all_logits, float * logits,
                          const std::atomic<bool> * cancel) = 0;
+    // The logits of the last token of the last forward ([n_vocab]).
+    virtual void read_logits(float * logits) = 0;
+    // The token smp.sample() would pick from those logits, chosen on the device with smp's
+    // parameters, penalty window and random stream (smp's draw is consumed exactly when the host
+    // sampler would consume it). nullopt when the candidate set is too large for the device kernel
+    // (no top-k and no min-p/top-p cut); the caller then samples read_logits() on the host.
+    // Throws v4::Error (invalid_argument) when every token is banned, as sampler::sample does.
+    virtual std::optional<int32_t> sample(sampler & smp) = 0;
     // Copies K and V rows 0 .. n_tokens-1 of layer il ([n_tokens][kv_dim] f16 bits, the layout of
     // the CPU session's cache) to the host, and back (session snapshots).
     virtual void read_kv(int il, int n_tokens, uint16_t * k, uint16_t * v) = 0;
