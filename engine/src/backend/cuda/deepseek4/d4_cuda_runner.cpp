@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "models/deepseek4/deepseek4_replay.h"
 #include "models/model_impl.h"
 #include "v4/error.h"
+#include "v4/sampler.h"
 
 namespace v4::detail {
 
@@ -38,7 +40,7 @@ class d4_cuda_runner final : public device_runner {
 public:
     d4_cuda_runner(std::shared_ptr<const model> owner, const d4_model & m)
         : m_owner(std::move(owner)), m_weights(weights_for(m)), m_state(d4_cuda_new_state(*m_weights)),
-          m_device(d4_cuda_device_info()) {}
+          m_vocab(size_t(m.cfg.vocab)), m_last(m_vocab, 0.0f), m_device(d4_cuda_device_info()) {}
 
     void forward(std::span<const int32_t> tokens, int pos0, bool all_logits, float * logits,
                  const std::atomic<bool> * cancel) override {
@@ -47,10 +49,15 @@ public:
             throw Error(ErrorCode::cancelled, "evaluation cancelled");
         }
         const std::vector<int32_t> part(tokens.begin(), tokens.end());
-        const std::vector<float> out = d4_cuda_eval(*m_weights, m_state, part, all_logits);
+        std::vector<float> out = d4_cuda_eval(*m_weights, m_state, part, all_logits);
         m_log.insert(m_log.end(), part.begin(), part.end());
-        std::memcpy(logits, out.data(), out.size() * sizeof(float));
+        if (logits != nullptr) std::memcpy(logits, out.data(), out.size() * sizeof(float));
+        m_last.assign(out.end() - std::ptrdiff_t(m_vocab), out.end());
     }
+    // d4_cuda_eval brings the last row back with the forward, so these run on the host copy: no
+    // device sampling (the session samples read_logits() on the host).
+    void read_logits(float * logits) { std::memcpy(logits, m_last.data(), m_last.size() * sizeof(float)); }
+    std::optional<int32_t> sample(sampler &) { return std::nullopt; }
 
     // d4_seek's view of the device state
     int position() const { return m_state.n_past; }
@@ -79,6 +86,8 @@ private:
     std::shared_ptr<const d4_cuda_model> m_weights;
     d4_cuda_state                        m_state;
     std::vector<int32_t>                 m_log;  // the replay log (d4_seek)
+    size_t                               m_vocab;
+    std::vector<float>                   m_last;  // [vocab] of the last forward's last token
     d4_cuda_device                       m_device;
 };
 
