@@ -209,6 +209,7 @@ private slots:
         QTest::newRow("n3 D33 T5") << 3 << 33 << 5;
         QTest::newRow("n8 D1000 T2") << 8 << 1000 << 2;
         QTest::newRow("n4 D4096 T1 (V4-Flash)") << 4 << 4096 << 1;
+        QTest::newRow("n8 D7168 T3 (64 chunks)") << 8 << 7168 << 3;
     }
     void mhc() {
         QFETCH(int, n);
@@ -228,8 +229,9 @@ private slots:
 
         dev<float> dX(X), dfn(fn), dbase(base), dscale(scale), dout(out), dhead(head_fn);
         dev<float> dc(c_ref.size()), dpost(post_ref.size()), dcomb(comb_ref.size()), dh(h_ref.size());
-        CHECK_OK(kd::hc_collapse(p, dX.p, T, dfn.p, dbase.p, dscale.p, dc.p, dpost.p, dcomb.p, nullptr));
-        CHECK_OK(kd::hc_head(p, dX.p, T, dhead.p, dbase.p, dscale.p, dh.p, nullptr));
+        dev<float> ws(kd::hc_workspace_floats(p, T, false)), ws_head(kd::hc_workspace_floats(p, T, true));
+        CHECK_OK(kd::hc_collapse(p, dX.p, T, dfn.p, dbase.p, dscale.p, dc.p, dpost.p, dcomb.p, ws.p, nullptr));
+        CHECK_OK(kd::hc_head(p, dX.p, T, dhead.p, dbase.p, dscale.p, dh.p, ws_head.p, nullptr));
         CHECK_CLOSE(dc.get(), c_ref, 1e-4);
         CHECK_CLOSE(dpost.get(), post_ref, 1e-5);
         CHECK_CLOSE(dcomb.get(), comb_ref, 1e-5);

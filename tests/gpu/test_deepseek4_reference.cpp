@@ -198,6 +198,15 @@ private slots:
                 QVERIFY(lm::split_count(n, chunk) <= std::max(parts, 1));
             }
         }
+        // The mHC mixing GEMV's chunks: about 2048 elements, at most 64 (gridDim.z), covering n * D.
+        for (int nD : {1, 2047, 2048, 2049, 4 * 4096, 8 * 7168, 64 * 4096}) {
+            const int chunk = lm::hc_mix_chunk(nD), splits = lm::hc_mix_splits(nD);
+            QVERIFY(splits >= 1 && splits <= 64);
+            QCOMPARE(lm::split_span(nD, chunk, splits - 1).end, nD);
+            QVERIFY(lm::split_span(nD, chunk, splits - 1).begin < nD);
+            QVERIFY(chunk <= 2048 || splits == 64);
+        }
+        QCOMPARE(lm::hc_mix_splits(4 * 4096), 8);  // V4-Flash: 24 rows x 8 chunks per token
         // Radix select: 4 passes of 8 bits over the order-preserving key; -0 and +0 share a key.
         QCOMPARE(lm::float_order_key(-0.0f), lm::float_order_key(0.0f));
         const float ladder[] = {-INFINITY, -3.5f, -1e-30f, 0.0f, 1e-30f, 2.0f, 3.5f, INFINITY};

@@ -30,6 +30,12 @@ V4_D4_LM inline span split_span(int n, int chunk, int s) {
     return {b, e < n ? e : n};
 }
 
+// The mHC mixing GEMV ((2 + n) n rows of n * D) split over blocks: each block dots a chunk of about
+// 2048 flat-stream elements with one row, so that a decode step (one token) still fills the device
+// (V4-Flash: 24 rows x 8 chunks); at most 64 chunks (gridDim.z).
+V4_D4_LM inline int hc_mix_chunk(int nD) { return split_chunk(nD, ceil_div(nD, 2048) < 64 ? ceil_div(nD, 2048) : 64); }
+V4_D4_LM inline int hc_mix_splits(int nD) { return split_count(nD, hc_mix_chunk(nD)); }
+
 // An unsigned key with the order of the floats (radix select of the indexer's top-k). -0 and +0 get
 // the same key, as they compare equal; NaN is out of contract (the engine's top-k is undefined there too).
 V4_D4_LM inline uint32_t float_order_key(float f) {

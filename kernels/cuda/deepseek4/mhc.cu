@@ -1,5 +1,7 @@
-// mHC kernels (see mhc.h). One block per token for the collapse: the mixing weights of a token depend
-// on all n * D of its stream values, and n is small, so one thread runs the Sinkhorn iterations.
+// mHC kernels (see mhc.h). The collapse is two launches: the mixing GEMV split over (token, row,
+// chunk) blocks, which fills the device even for one token, then one block per token that adds the
+// partial dot products in chunk order (deterministic), scales them by the RMS of the flat streams, runs
+// the Sinkhorn iterations on one thread (n is small) and writes the pre-weighted sum.
 #include "cuda/deepseek4/mhc.h"
 
 #include "cuda/deepseek4/d4_device.cuh"
@@ -47,26 +49,39 @@ __device__ void hc_weights_dev(const ref::d4::hc_params & p, const float * mix, 
     }
 }
 
-// HEAD: the hyper head (n mixes, pre only, written as h); else the full collapse.
+// partial[(t * n_mix + m) * splits + s] = X_t[chunk s] . fn[m][chunk s]; grid (T, n_mix, splits).
+__global__ void hc_mix_partial_kernel(int nD, int chunk, const float * X, const float * fn, float * partial) {
+    __shared__ float scratch[32];
+    const int t = blockIdx.x, m = blockIdx.y, s = blockIdx.z;
+    const span sp = split_span(nD, chunk, s);
+    const float * xt = X + size_t(t) * nD;
+    const float * fr = fn + size_t(m) * nD;
+    float acc = 0.0f;
+    for (int i = sp.begin + threadIdx.x; i < sp.end; i += blockDim.x) acc += xt[i] * fr[i];
+    acc = block_sum(acc, scratch);
+    if (threadIdx.x == 0) partial[(size_t(t) * gridDim.y + m) * gridDim.z + s] = acc;
+}
+
+// HEAD: the hyper head (n mixes, pre only, written as h); else the full collapse. partial: the
+// (T, n_mix, splits) dot products of hc_mix_partial_kernel.
 template <bool HEAD>
-__global__ void hc_collapse_kernel(ref::d4::hc_params p, const float * X, const float * fn, const float * base,
-                                   const float * scale, float * collapsed, float * post, float * comb) {
+__global__ void hc_collapse_kernel(ref::d4::hc_params p, const float * X, const float * partial, int splits,
+                                   const float * base, const float * scale, float * collapsed, float * post, float * comb) {
     __shared__ float scratch[32];
     __shared__ float mix[(2 + max_hc_streams) * max_hc_streams];
     __shared__ float pre_s[max_hc_streams], post_s[max_hc_streams], comb_s[max_hc_streams * max_hc_streams];
     const int n = p.n, D = p.D, nD = n * D, n_mix = HEAD ? n : (2 + n) * n;
-    const int t = blockIdx.x, lane = threadIdx.x & 31, warp = threadIdx.x >> 5, n_warps = blockDim.x >> 5;
+    const int t = blockIdx.x;
     const float * xt = X + size_t(t) * nD;
 
     float ss = 0.0f;
     for (int i = threadIdx.x; i < nD; i += blockDim.x) ss += xt[i] * xt[i];
     const float rs = 1.0f / sqrtf(block_sum(ss, scratch) / float(nD) + p.rms_eps);
-    for (int m = warp; m < n_mix; m += n_warps) {  // mix[m] = RMSNorm(flat) . fn[m]
-        const float * fr = fn + size_t(m) * nD;
+    for (int m = threadIdx.x; m < n_mix; m += blockDim.x) {  // mix[m] = RMSNorm(flat) . fn[m]
+        const float * pm = partial + (size_t(t) * n_mix + m) * splits;
         float s = 0.0f;
-        for (int i = lane; i < nD; i += 32) s += (xt[i] * rs) * fr[i];
-        s = warp_sum(s);
-        if (lane == 0) mix[m] = s;
+        for (int k = 0; k < splits; k++) s += pm[k];
+        mix[m] = s * rs;
     }
     __syncthreads();
     if (threadIdx.x == 0) {
@@ -116,20 +131,39 @@ std::string check(const ref::d4::hc_params & p, int T) {
 
 } // namespace
 
-std::string hc_collapse(const ref::d4::hc_params & p, const float * X, int T, const float * fn, const float * base,
-                        const float * scale, float * collapsed, float * post, float * comb, cudaStream_t stream) {
+size_t hc_workspace_floats(const ref::d4::hc_params & p, int T, bool head) {
+    const int n_mix = head ? p.n : (2 + p.n) * p.n;
+    return size_t(T < 0 ? 0 : T) * size_t(n_mix) * size_t(hc_mix_splits(p.n * p.D));
+}
+
+namespace {
+
+template <bool HEAD>
+std::string collapse(const char * op, const ref::d4::hc_params & p, const float * X, int T, const float * fn,
+                     const float * base, const float * scale, float * collapsed, float * post, float * comb,
+                     float * workspace, cudaStream_t stream) {
     if (std::string e = check(p, T); !e.empty()) return e;
     if (T == 0) return {};
-    hc_collapse_kernel<false><<<T, collapse_threads, 0, stream>>>(p, X, fn, base, scale, collapsed, post, comb);
-    return launch_status("hc_collapse");
+    if (workspace == nullptr) return std::string(op) + ": no workspace (hc_workspace_floats)";
+    const int nD = p.n * p.D, n_mix = HEAD ? p.n : (2 + p.n) * p.n;
+    const dim3 grid(unsigned(T), unsigned(n_mix), unsigned(hc_mix_splits(nD)));
+    hc_mix_partial_kernel<<<grid, collapse_threads, 0, stream>>>(nD, hc_mix_chunk(nD), X, fn, workspace);
+    hc_collapse_kernel<HEAD><<<T, collapse_threads, 0, stream>>>(p, X, workspace, hc_mix_splits(nD), base, scale,
+                                                                 collapsed, post, comb);
+    return launch_status(op);
+}
+
+} // namespace
+
+std::string hc_collapse(const ref::d4::hc_params & p, const float * X, int T, const float * fn, const float * base,
+                        const float * scale, float * collapsed, float * post, float * comb, float * workspace,
+                        cudaStream_t stream) {
+    return collapse<false>("hc_collapse", p, X, T, fn, base, scale, collapsed, post, comb, workspace, stream);
 }
 
 std::string hc_head(const ref::d4::hc_params & p, const float * X, int T, const float * fn, const float * base,
-                    const float * scale, float * h, cudaStream_t stream) {
-    if (std::string e = check(p, T); !e.empty()) return e;
-    if (T == 0) return {};
-    hc_collapse_kernel<true><<<T, collapse_threads, 0, stream>>>(p, X, fn, base, scale, h, nullptr, nullptr);
-    return launch_status("hc_head");
+                    const float * scale, float * h, float * workspace, cudaStream_t stream) {
+    return collapse<true>("hc_head", p, X, T, fn, base, scale, h, nullptr, nullptr, workspace, stream);
 }
 
 std::string hc_expand(const ref::d4::hc_params & p, float * X, int T, const float * out, const float * post,

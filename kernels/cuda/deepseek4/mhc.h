@@ -15,11 +15,16 @@ namespace v4::kernels::cuda::d4 {
 
 constexpr int max_hc_streams = 8;
 
+// Floats of device workspace hc_collapse (head = false) / hc_head (head = true) need for T tokens: the
+// partial dot products of the split mixing GEMV.
+size_t hc_workspace_floats(const ref::d4::hc_params & p, int T, bool head);
+
 std::string hc_collapse(const ref::d4::hc_params & p, const float * X, int T, const float * fn, const float * base,
-                        const float * scale, float * collapsed, float * post, float * comb, cudaStream_t stream);
+                        const float * scale, float * collapsed, float * post, float * comb, float * workspace,
+                        cudaStream_t stream);
 std::string hc_expand(const ref::d4::hc_params & p, float * X, int T, const float * out, const float * post,
                       const float * comb, cudaStream_t stream);
 std::string hc_head(const ref::d4::hc_params & p, const float * X, int T, const float * fn, const float * base,
-                    const float * scale, float * h, cudaStream_t stream);
+                    const float * scale, float * h, float * workspace, cudaStream_t stream);
 
 } // namespace v4::kernels::cuda::d4

@@ -193,12 +193,21 @@ struct d4_cuda_ops {
     static void embed(A... a) { check(kd::embed_streams(a..., nullptr)); }
     template <typename... A>
     static void top_k(A... a) { check(kd::top_k(a..., nullptr)); }
-    template <typename... A>
-    static void hc_collapse(const A &... a) { check(kd::hc_collapse(a..., nullptr)); }
+    // The mixing GEMV's partial sums go to a pooled workspace, returned as soon as the launch is queued.
+    static void hc_collapse(const rd::hc_params & p, const float * X, int T, const float * fn, const float * base,
+                            const float * scale, float * collapsed, float * post, float * comb) {
+        dvec<float> ws;
+        ws.resize(kd::hc_workspace_floats(p, T, false));
+        check(kd::hc_collapse(p, X, T, fn, base, scale, collapsed, post, comb, ws.p, nullptr));
+    }
+    static void hc_head(const rd::hc_params & p, const float * X, int T, const float * fn, const float * base,
+                        const float * scale, float * h) {
+        dvec<float> ws;
+        ws.resize(kd::hc_workspace_floats(p, T, true));
+        check(kd::hc_head(p, X, T, fn, base, scale, h, ws.p, nullptr));
+    }
     template <typename... A>
     static void hc_expand(const A &... a) { check(kd::hc_expand(a..., nullptr)); }
-    template <typename... A>
-    static void hc_head(const A &... a) { check(kd::hc_head(a..., nullptr)); }
     template <typename... A>
     static void compress_windows(const A &... a) { check(kd::compress_windows(a..., nullptr)); }
     template <typename... A>
