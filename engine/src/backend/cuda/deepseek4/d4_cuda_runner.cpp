@@ -56,8 +56,8 @@ public:
     }
     // d4_cuda_eval brings the last row back with the forward, so these run on the host copy: no
     // device sampling (the session samples read_logits() on the host).
-    void read_logits(float * logits) { std::memcpy(logits, m_last.data(), m_last.size() * sizeof(float)); }
-    std::optional<int32_t> sample(sampler &) { return std::nullopt; }
+    void read_logits(float * logits) override { std::memcpy(logits, m_last.data(), m_last.size() * sizeof(float)); }
+    std::optional<int32_t> sample(sampler &) override { return std::nullopt; }
 
     // d4_seek's view of the device state
     int position() const { return m_state.n_past; }
