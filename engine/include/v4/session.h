@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "v4/model.h"
+#include "v4/sampler.h"
 
 namespace v4 {
 
@@ -48,7 +49,7 @@ enum class activation_precision { fast, accurate };
 // Where a session runs its forward passes. `cuda` runs the dense families (llama, qwen2, qwen3,
 // gemma3) on the first CUDA device and throws v4::Error (unsupported, or out_of_memory with the
 // weights/KV/scratch numbers) when it cannot; `automatic` uses CUDA when it can and the CPU
-// otherwise, and session::device_note() says why. Sampling stays on the host either way.
+// otherwise, and session::device_note() says why. session::sample() samples on the device there.
 enum class compute_device { cpu, cuda, automatic };
 // "cpu", "cuda", "auto" -> the device; anything else -> false.
 bool parse_compute_device(std::string_view name, compute_device & out);
@@ -88,6 +89,13 @@ public:
 
     // Appends one token and returns the logits after it (valid until the next call).
     std::span<const float> decode_one(int32_t token, const std::atomic<bool> * cancel = nullptr);
+    // Appends one token; its logits are fetched only when logits() asks (a CUDA session keeps them
+    // on the device, so decode() + sample() moves one token id across PCIe instead of n_vocab floats).
+    void decode(int32_t token, const std::atomic<bool> * cancel = nullptr);
+    // The token smp.sample(logits()) returns: on a CUDA session drawn on the device with the same
+    // parameters, penalty window and random stream (the host sampler runs instead when the device
+    // cannot: no top-k and no top-p/min-p cut, or logits that came from load_state()).
+    int32_t sample(sampler & smp);
 
     std::span<const float> logits() const;       // [n_vocab] of the last evaluated position
     // [n_evaluated * n_vocab] of the last prefill with all_logits, row i = position n_reused + i.

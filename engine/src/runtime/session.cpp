@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "backend/cuda/cuda_runner.h"
@@ -28,7 +29,9 @@ struct session_impl {
     std::vector<float>           scratch;
     std::unique_ptr<arch_state>  arch;       // families with their own per-sequence state (deepseek4)
     std::unique_ptr<device_runner> gpu;     // set when the forward runs on CUDA (the host K/V then
-                                            // is only the staging copy of save_state/load_state)
+                                            // exists only while save_state/load_state stage it)
+    bool                         logits_on_device = false; // gpu: logits is stale, the runner holds them
+    bool                         device_can_sample = false; // gpu: the runner's logits are logits()'s
     std::string                  device_note;
 
     session_impl(std::shared_ptr<const model> mdl, const session_params & p)
@@ -42,12 +45,12 @@ struct session_impl {
         params.n_batch = std::max<uint32_t>(1, std::min(params.n_batch, params.n_ctx));
         be = make_cpu_backend(params.n_threads, params.precision == activation_precision::accurate);
         kv_type = kv_cache_type(params.precision == activation_precision::accurate);
-        const size_t cache = static_cast<size_t>(m.hp.n_layer) * params.n_ctx * kv_row_bytes();
-        k_cache.assign(cache, 0);
-        v_cache.assign(cache, 0);
         logits.assign(m.hp.n_vocab, 0.0f);
         scratch.resize(scratch_floats(m.hp, static_cast<int>(params.n_batch)));
         choose_device();
+        if (!gpu) {
+            allocate_host_kv();
+        }
         if (m.custom) {
             arch = m.custom->new_state(params.n_threads);
         }
@@ -79,7 +82,12 @@ struct session_impl {
             a.state = arch.get();
             // Non-final ubatches also produce their last row's logits (one row: cheap next to the layers).
             if (gpu) {
-                gpu->forward(a.tokens, a.pos0, keep_all, a.logits, cancel);
+                // Without all_logits the last row stays on the device: sample() draws there, and
+                // logits() copies it only when someone asks.
+                logits_on_device = device_can_sample = false;
+                gpu->forward(a.tokens, a.pos0, keep_all, keep_all ? a.logits : nullptr, cancel);
+                logits_on_device = !keep_all;
+                device_can_sample = true;
             } else {
                 m.forward(m, a);
             }
@@ -104,10 +112,34 @@ struct session_impl {
         }
     }
 
-    // The device holds the cache of a CUDA session; snapshots go through the host copy.
-    // Refreshing that copy changes nothing a caller can observe, hence const.
+    // The logits of a CUDA session stay on the device until asked for; fetching them changes
+    // nothing a caller can observe, hence const.
+    void fetch_logits() const {
+        if (logits_on_device) {
+            auto & self = const_cast<session_impl &>(*this);
+            gpu->read_logits(self.logits.data());
+            self.logits_on_device = false;
+        }
+    }
+
+    void allocate_host_kv() {
+        const size_t cache = static_cast<size_t>(m.hp.n_layer) * params.n_ctx * kv_row_bytes();
+        k_cache.assign(cache, 0);
+        v_cache.assign(cache, 0);
+    }
+    // A CUDA session's host K/V is only snapshot staging: freed once the snapshot is done, so a
+    // long context does not hold the cache twice (device and host) for the session's lifetime.
+    void release_staging_kv() const {
+        auto & self = const_cast<session_impl &>(*this);
+        std::vector<uint8_t>().swap(self.k_cache);
+        std::vector<uint8_t>().swap(self.v_cache);
+    }
+
+    // The device holds the cache of a CUDA session; snapshots go through a host copy made for
+    // the occasion. Staging that copy changes nothing a caller can observe, hence const.
     void download_kv() const {
         auto & self = const_cast<session_impl &>(*this);
+        self.allocate_host_kv();
         for (uint32_t il = 0; il < m.hp.n_layer; ++il) {
             const int n = static_cast<int>(tokens.size());
             if (kv_type == dtype::f16) {
@@ -187,6 +219,11 @@ prefill_stats session::prefill(std::span<const int32_t> toks, const std::atomic<
 }
 
 std::span<const float> session::decode_one(int32_t token, const std::atomic<bool> * cancel) {
+    decode(token, cancel);
+    return logits();
+}
+
+void session::decode(int32_t token, const std::atomic<bool> * cancel) {
     session_impl & s = *m_impl;
     if (s.tokens.size() + 1 > s.params.n_ctx) {
         throw Error(ErrorCode::context_overflow, "context full: " + std::to_string(s.tokens.size()) + " of " +
@@ -197,10 +234,22 @@ std::span<const float> session::decode_one(int32_t token, const std::atomic<bool
     std::vector<int32_t> all = s.tokens;
     all.push_back(token);
     s.evaluate(all, all.size() - 1, cancel, false);
-    return s.logits;
 }
 
-std::span<const float>       session::logits() const { return m_impl->logits; }
+int32_t session::sample(sampler & smp) {
+    session_impl & s = *m_impl;
+    if (s.gpu && s.device_can_sample) {
+        if (const std::optional<int32_t> token = s.gpu->sample(smp)) {
+            return *token;
+        }
+    }
+    return smp.sample(logits());
+}
+
+std::span<const float> session::logits() const {
+    m_impl->fetch_logits();
+    return m_impl->logits;
+}
 std::span<const float>       session::all_logits() const { return m_impl->all_logits; }
 uint32_t                     session::n_past() const { return static_cast<uint32_t>(m_impl->tokens.size()); }
 uint32_t                     session::n_ctx() const { return m_impl->params.n_ctx; }
@@ -220,6 +269,7 @@ bool parse_compute_device(std::string_view name, compute_device & out) {
 }
 
 void session::clear() {
+    m_impl->logits_on_device = m_impl->device_can_sample = false;
     m_impl->tokens.clear();
     m_impl->all_logits.clear();
     std::fill(m_impl->logits.begin(), m_impl->logits.end(), 0.0f);
@@ -276,6 +326,7 @@ struct reader {
 std::vector<uint8_t> session::save_state() const {
     const session_impl & s = *m_impl;
     if (s.gpu) {
+        s.fetch_logits();
         s.download_kv();
     }
     const uint32_t       n_layer = s.m.hp.n_layer, kv_dim = s.m.hp.kv_dim(), n_vocab = s.m.hp.n_vocab;
@@ -302,6 +353,9 @@ std::vector<uint8_t> session::save_state() const {
         const uint64_t             n = arch.size();
         put(out, &n, 1);
         put(out, arch.data(), arch.size());
+    }
+    if (s.gpu) {
+        s.release_staging_kv();
     }
     return out;
 }
@@ -370,7 +424,11 @@ void session::load_state(std::span<const uint8_t> bytes) {
     std::vector<int32_t> toks(n_tokens);
     r.get(toks.data(), n_tokens, "tokens");
     s.validate(toks);
+    if (s.gpu) {
+        s.allocate_host_kv();
+    }
     r.get(s.logits.data(), n_vocab, "logits");
+    s.logits_on_device = s.device_can_sample = false; // the snapshot's logits, not the device's
     for (uint32_t il = 0; il < n_layer; ++il) {
         const size_t off = static_cast<size_t>(il) * s.params.n_ctx * row_bytes;
         r.get(s.k_cache.data() + off, static_cast<size_t>(n_tokens) * row_bytes, "K cache");
@@ -378,6 +436,7 @@ void session::load_state(std::span<const uint8_t> bytes) {
     }
     if (s.gpu) {
         s.upload_kv(n_tokens);
+        s.release_staging_kv();
     }
     s.tokens = std::move(toks);
     s.all_logits.clear();
