@@ -364,6 +364,9 @@ private slots:
         QTest::newRow("CSA chunk, odd hd 48") << 1 << 48 << 6 << 37 << false;
         QTest::newRow("HCA chunk") << 2 << 128 << 5 << 1021 << false;
         QTest::newRow("HCA before the first window closes") << 2 << 32 << 3 << 0 << false;
+        // Long HCA lists at decode take the flash-decoding split (attn_splits: 4 and 32 spans).
+        QTest::newRow("HCA decode 200k, split") << 2 << 128 << 1 << 200000 << true;
+        QTest::newRow("HCA chunk 3M, 32 splits") << 2 << 64 << 3 << 3000000 << true;
     }
     void sparseAttention() {
         QFETCH(int, kind);
@@ -420,7 +423,8 @@ private slots:
             kv.sel = dsel.p;
             kv.n_sel = dnsel.p;
         }
-        CHECK_OK(kd::sparse_attention(p, kv, dq.p, T, pos0, dout.p, nullptr));
+        dev<float> ws(kd::sparse_attention_workspace_floats(p, kv, T, pos0));
+        CHECK_OK(kd::sparse_attention(p, kv, dq.p, T, pos0, dout.p, ws.p, nullptr));
         CHECK_CLOSE(dout.get(), want, 1e-5);
     }
 

@@ -207,6 +207,12 @@ private slots:
             QVERIFY(chunk <= 2048 || splits == 64);
         }
         QCOMPARE(lm::hc_mix_splits(4 * 4096), 8);  // V4-Flash: 24 rows x 8 chunks per token
+        // Flash-decoding splits: only with few (token, head) blocks and long key lists, at most 32.
+        QCOMPARE(lm::attn_splits(1, 64, 128 + 800), 1);  // short lists stay in one block
+        QCOMPARE(lm::attn_splits(1, 64, 128 + 1000), 3);
+        QCOMPARE(lm::attn_splits(1, 64, 128 + (1 << 20) / 128), 17);  // V4-Flash decode at 1M: HCA
+        QCOMPARE(lm::attn_splits(1, 5, 128 + 3000000 / 128), 32);
+        QCOMPARE(lm::attn_splits(16, 64, 1 << 20), 1);  // a prefill chunk fills the device already
         // Radix select: 4 passes of 8 bits over the order-preserving key; -0 and +0 share a key.
         QCOMPARE(lm::float_order_key(-0.0f), lm::float_order_key(0.0f));
         const float ladder[] = {-INFINITY, -3.5f, -1e-30f, 0.0f, 1e-30f, 2.0f, 3.5f, INFINITY};

@@ -18,10 +18,26 @@ __device__ const float * attn_row(const ref::d4::attn_kv & kv, int hd, int t, in
     return kv.comp + size_t(id) * hd;
 }
 
-// Grid (T, H), attn_warps warps per block. Each warp runs an online softmax over a contiguous span of
-// the query's rows, holding its share of the output channels in registers; the warps' partial
-// (max, sum, accumulator) are merged in shared memory together with the sink.
-__global__ void sparse_attention_kernel(ref::d4::attn_params p, ref::d4::attn_kv kv, const float * q, int pos0, float * out) {
+// exp(m - M) for merging a partial softmax with running max m into one with max M; an empty partial
+// (m = -inf) weighs nothing, also when every partial is empty.
+__device__ inline float merge_weight(float m, float M) { return m == -INFINITY ? 0.0f : expf(m - M); }
+
+// The attention output o[hd] (shared) of query t, head h: divide, undo the rope, store.
+__device__ void finish_head(const ref::d4::attn_params & p, float * o, int t, int h, int pos, float * out) {
+    __syncthreads();
+    rope_block(o, p.hd, p.rope, pos, -1.0f);  // V carried rope (K = V): undo at the query position
+    __syncthreads();
+    for (int d = threadIdx.x; d < p.hd; d += blockDim.x) out[(size_t(t) * p.H + h) * p.hd + d] = o[d];
+}
+
+// Grid (T, H, splits), attn_warps warps per block. Block (t, h, s) takes span s of the query's rows
+// (all of them when unsplit); each warp runs an online softmax over a contiguous part of that span,
+// holding its share of the output channels in registers; the warps' (max, sum, accumulator) are merged
+// in shared memory. Unsplit (SPLIT false) the block adds the sink and writes the output; split, it
+// writes its merged partial [max, sum, acc[hd]] to part for attention_combine_kernel.
+template <bool SPLIT>
+__global__ void sparse_attention_kernel(ref::d4::attn_params p, ref::d4::attn_kv kv, const float * q, int pos0,
+                                        float * out, float * part) {
     __shared__ float w_max[attn_warps], w_sum[attn_warps];
     __shared__ float w_acc[attn_warps][max_attn_head_dim];
     __shared__ float o[max_attn_head_dim];
@@ -41,8 +57,10 @@ __global__ void sparse_attention_kernel(ref::d4::attn_params p, ref::d4::attn_kv
         acc[i] = 0.0f;
     }
     float m = -INFINITY, l = 0.0f;
-    const span sp = split_span(n, split_chunk(n, attn_warps), warp);
-    for (int i = sp.begin; i < sp.end; i++) {
+    const span mine = split_span(n, split_chunk(n, int(gridDim.z)), int(blockIdx.z));
+    const int len = mine.end > mine.begin ? mine.end - mine.begin : 0;
+    const span part_w = split_span(len, split_chunk(len, attn_warps), warp);
+    for (int i = mine.begin + part_w.begin; i < mine.begin + part_w.end; i++) {
         const float * row = attn_row(kv, hd, t, lo, n_win, i);
         float s = 0.0f;
         for (int j = 0; j < lane_dims; j++) {
@@ -69,19 +87,47 @@ __global__ void sparse_attention_kernel(ref::d4::attn_params p, ref::d4::attn_kv
     }
     __syncthreads();
     const float sink = p.sinks[h];
-    float M = sink;
+    float M = SPLIT ? -INFINITY : sink;  // the sink joins once, in the combine of a split
     for (int w = 0; w < attn_warps; w++) M = fmaxf(M, w_max[w]);
-    float L = expf(sink - M);  // the sink takes probability mass, adds no value
-    for (int w = 0; w < attn_warps; w++) L += w_sum[w] * expf(w_max[w] - M);  // empty warps: 0 * 0
+    float L = SPLIT ? 0.0f : expf(sink - M);  // the sink takes probability mass, adds no value
+    for (int w = 0; w < attn_warps; w++) L += w_sum[w] * merge_weight(w_max[w], M);
+    if constexpr (SPLIT) {
+        float * rec = part + ((size_t(t) * H + h) * gridDim.z + blockIdx.z) * (hd + 2);
+        for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+            float v = 0.0f;
+            for (int w = 0; w < attn_warps; w++) v += w_acc[w][d] * merge_weight(w_max[w], M);
+            rec[2 + d] = v;
+        }
+        if (threadIdx.x == 0) {
+            rec[0] = M;
+            rec[1] = L;
+        }
+    } else {
+        for (int d = threadIdx.x; d < hd; d += blockDim.x) {
+            float v = 0.0f;
+            for (int w = 0; w < attn_warps; w++) v += w_acc[w][d] * merge_weight(w_max[w], M);
+            o[d] = v / L;
+        }
+        finish_head(p, o, t, h, pos, out);
+    }
+}
+
+// Grid (T, H): merges the splits' partials of query t, head h in split order with the sink.
+__global__ void attention_combine_kernel(ref::d4::attn_params p, int pos0, int splits, const float * part, float * out) {
+    __shared__ float o[max_attn_head_dim];
+    const int t = blockIdx.x, h = blockIdx.y, hd = p.hd;
+    const float * rec = part + (size_t(t) * p.H + h) * splits * (hd + 2);
+    const float sink = p.sinks[h];
+    float M = sink;
+    for (int s = 0; s < splits; s++) M = fmaxf(M, rec[size_t(s) * (hd + 2)]);
+    float L = expf(sink - M);
+    for (int s = 0; s < splits; s++) L += rec[size_t(s) * (hd + 2) + 1] * merge_weight(rec[size_t(s) * (hd + 2)], M);
     for (int d = threadIdx.x; d < hd; d += blockDim.x) {
         float v = 0.0f;
-        for (int w = 0; w < attn_warps; w++) v += w_acc[w][d] * expf(w_max[w] - M);
+        for (int s = 0; s < splits; s++) v += rec[size_t(s) * (hd + 2) + 2 + d] * merge_weight(rec[size_t(s) * (hd + 2)], M);
         o[d] = v / L;
     }
-    __syncthreads();
-    rope_block(o, hd, p.rope, pos, -1.0f);  // V carried rope (K = V): undo at the query position
-    __syncthreads();
-    for (int d = threadIdx.x; d < hd; d += blockDim.x) out[(size_t(t) * H + h) * hd + d] = o[d];
+    finish_head(p, o, t, h, pos0 + t, out);
 }
 
 // One warp per output (t, g * R + r).
@@ -100,8 +146,28 @@ __global__ void grouped_linear_kernel(const float * x, int T, int G, int in_g, c
 
 } // namespace
 
+namespace {
+
+// attn_splits for these queries: the last one has the most rows (window, then HCA windows or the
+// CSA selection's capacity).
+int splits_for(const ref::d4::attn_params & p, const ref::d4::attn_kv & kv, int T, int pos0) {
+    const int64_t end = int64_t(pos0) + T;  // positions < end
+    const int64_t n_win = end < p.window ? end : p.window;
+    const int64_t n_comp = kv.hca_ratio > 0 ? end / kv.hca_ratio : (kv.sel ? kv.sel_ld : 0);
+    const int64_t rows = n_win + n_comp;
+    return attn_splits(T, p.H, rows > 0x7FFFFFFF ? 0x7FFFFFFF : int(rows));
+}
+
+} // namespace
+
+size_t sparse_attention_workspace_floats(const ref::d4::attn_params & p, const ref::d4::attn_kv & kv, int T, int pos0) {
+    if (T <= 0 || p.H < 1 || p.hd < 1) return 0;
+    const int S = splits_for(p, kv, T, pos0);
+    return S == 1 ? 0 : size_t(T) * size_t(p.H) * size_t(S) * size_t(p.hd + 2);
+}
+
 std::string sparse_attention(const ref::d4::attn_params & p, const ref::d4::attn_kv & kv, const float * q, int T,
-                             int pos0, float * out, cudaStream_t stream) {
+                             int pos0, float * out, float * workspace, cudaStream_t stream) {
     if (p.H < 1 || p.hd < 1 || p.hd > max_attn_head_dim) return "sparse_attention: heads or head_dim (at most 512) out of range";
     if (2 * p.rope.pairs > p.hd) return "sparse_attention: rope slice wider than the head";
     if (p.window < 1) return "sparse_attention: window must be positive";
@@ -114,8 +180,15 @@ std::string sparse_attention(const ref::d4::attn_params & p, const ref::d4::attn
     if (T < 0 || pos0 < 0) return "sparse_attention: negative token count or position";
     if (T == 0) return {};
     if (p.H > 65535) return "sparse_attention: too many heads";
-    const dim3 grid{unsigned(T), unsigned(p.H)};
-    sparse_attention_kernel<<<grid, attn_warps * 32, 0, stream>>>(p, kv, q, pos0, out);
+    const int S = splits_for(p, kv, T, pos0);
+    if (S == 1) {
+        sparse_attention_kernel<false><<<dim3(unsigned(T), unsigned(p.H)), attn_warps * 32, 0, stream>>>(p, kv, q, pos0, out, nullptr);
+        return launch_status("sparse_attention");
+    }
+    if (workspace == nullptr) return "sparse_attention: no workspace for the split (sparse_attention_workspace_floats)";
+    sparse_attention_kernel<true><<<dim3(unsigned(T), unsigned(p.H), unsigned(S)), attn_warps * 32, 0, stream>>>(
+        p, kv, q, pos0, out, workspace);
+    attention_combine_kernel<<<dim3(unsigned(T), unsigned(p.H)), attn_warps * 32, 0, stream>>>(p, pos0, S, workspace, out);
     return launch_status("sparse_attention");
 }
 

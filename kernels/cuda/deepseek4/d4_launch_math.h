@@ -36,6 +36,16 @@ V4_D4_LM inline span split_span(int n, int chunk, int s) {
 V4_D4_LM inline int hc_mix_chunk(int nD) { return split_chunk(nD, ceil_div(nD, 2048) < 64 ? ceil_div(nD, 2048) : 64); }
 V4_D4_LM inline int hc_mix_splits(int nD) { return split_count(nD, hc_mix_chunk(nD)); }
 
+// Flash-decoding splits of sparse_attention: when the (token, head) blocks are too few to fill the
+// device (a decode step) and a query's key list is long (HCA: one entry per 128 positions), each
+// query's rows are cut into up to 32 spans of about 512 rows, one block each, merged by a second
+// kernel. max_rows bounds any query's rows (window + compressed entries); 1 means no split.
+V4_D4_LM inline int attn_splits(int T, int H, int max_rows) {
+    if (int64_t(T) * H >= 512 || max_rows <= 1024) return 1;
+    const int s = ceil_div(max_rows, 512);
+    return s > 32 ? 32 : s;
+}
+
 // An unsigned key with the order of the floats (radix select of the indexer's top-k). -0 and +0 get
 // the same key, as they compare equal; NaN is out of contract (the engine's top-k is undefined there too).
 V4_D4_LM inline uint32_t float_order_key(float f) {

@@ -212,8 +212,13 @@ struct d4_cuda_ops {
     static void compress_windows(const A &... a) { check(kd::compress_windows(a..., nullptr)); }
     template <typename... A>
     static void index_scores(const A &... a) { check(kd::index_scores(a..., nullptr)); }
-    template <typename... A>
-    static void sparse_attention(const A &... a) { check(kd::sparse_attention(a..., nullptr)); }
+    static void sparse_attention(const rd::attn_params & p, const rd::attn_kv & kv, const float * q, int T, int pos0,
+                                 float * out) {
+        dvec<float> ws;  // the flash-decoding split's partials, when it splits
+        const size_t n_ws = kd::sparse_attention_workspace_floats(p, kv, T, pos0);
+        if (n_ws) ws.resize(n_ws);
+        check(kd::sparse_attention(p, kv, q, T, pos0, out, ws.p, nullptr));
+    }
     template <typename... A>
     static void grouped_linear(const A &... a) { check(kd::grouped_linear(a..., nullptr)); }
     template <typename... A>
