@@ -491,6 +491,11 @@ private slots:
         QTest::newRow("fp8 ragged blocks 200 x 160") << int(rd::wfmt::fp8_e4m3_b128) << 200 << 160;
         QTest::newRow("fp8 1024 x 256") << int(rd::wfmt::fp8_e4m3_b128) << 1024 << 256;
         QTest::newRow("mxfp4 224 x 96") << int(rd::wfmt::fp4_e2m1_b32) << 224 << 96;
+        // row_dot_lane's 16-byte groups with tails, and misaligned rows / activations on the element loop.
+        QTest::newRow("f32 203 x 37") << int(rd::wfmt::f32) << 203 << 37;
+        QTest::newRow("bf16 203 x 40") << int(rd::wfmt::bf16) << 203 << 40;
+        QTest::newRow("fp8 1000 x 72") << int(rd::wfmt::fp8_e4m3_b128) << 1000 << 72;
+        QTest::newRow("mxfp4 4096 x 512 (16-byte groups only)") << int(rd::wfmt::fp4_e2m1_b32) << 4096 << 512;
     }
     // Routed experts (gate / up as two views of one stacked [2F, D] matrix per expert), then the shared
     // expert (no ids), then the down projections accumulated in order; plus `linear` over a view.
