@@ -1,6 +1,7 @@
 // The CUDA path of v4::session end to end on the default model (Gemma 3 270M Q4_K_M): logits vs
 // the CPU backend and vs the transformers golden file, decode (graph replay) vs prefill, multi-row
-// GEMV ubatches, and session snapshots through the device cache. Skips with the probe's reason
+// GEMV ubatches, session snapshots through the device cache, and device-side sampling (the token
+// session::sample draws on the device is the one the host sampler draws from the same logits). Skips with the probe's reason
 // when no CUDA device answers, and with the path when the model is absent.
 #include <QFileInfo>
 #include <QTest>
@@ -11,6 +12,7 @@
 #include "../model/logits_fixture.h"
 #include "cuda_test_util.h"
 #include "test_paths.h"
+#include "v4/sampler.h"
 #include "v4/session.h"
 
 namespace {
@@ -98,6 +100,42 @@ private slots:
         v4::session small(m_model, params(v4::compute_device::cuda, 5)); // ubatches of 5: the multi-row GEMV
         small.prefill(toks);
         QVERIFY(max_abs_diff(small.logits(), whole.all_logits().subspan((toks.size() - 1) * n_vocab, n_vocab)) < 2e-2f);
+    }
+
+    void deviceSamplingMatchesHost_data() {
+        QTest::addColumn<int>("config");
+        QTest::newRow("greedy") << 0;
+        QTest::newRow("default top-k 40") << 1;
+        QTest::newRow("top-p + min-p, no top-k") << 2;
+        QTest::newRow("penalties + bias") << 3;
+        QTest::newRow("temperature only: host fallback") << 4;
+    }
+    void deviceSamplingMatchesHost() {
+        QFETCH(int, config);
+        v4::sampler_params sp = config == 0 ? v4::sampler_greedy_params() : v4::sampler_default_params();
+        sp.seed = 1234;
+        sp.temperature = config == 0 ? 0.0f : 1.2f; // hot: many draws land away from the argmax
+        if (config == 2) { sp.top_k = 0; sp.top_p = 0.9f; sp.min_p = 0.02f; }
+        if (config == 3) {
+            sp.repetition_penalty = 1.3f;
+            sp.presence_penalty = 0.4f;
+            sp.frequency_penalty = 0.2f;
+            sp.penalty_last_n = 16;
+            sp.logit_bias = {{2, -INFINITY}, {818, 2.5f}};
+        }
+        if (config == 4) { sp.top_k = 0; sp.top_p = 1.0f; sp.min_p = 0.0f; }
+        v4::sampler dev(sp), host(sp);
+        v4::session s(m_model, params(v4::compute_device::cuda));
+        s.prefill(std::span<const int32_t>(m_fx.tokens.data(), 20));
+        for (int i = 0; i < 40; ++i) {
+            const int32_t got = s.sample(dev);
+            const int32_t want = host.sample(s.logits());
+            QCOMPARE(got, want);
+            QCOMPARE(dev.peek_uniform(), host.peek_uniform()); // the random streams stay in step
+            dev.accept(got);
+            host.accept(want);
+            s.decode(got);
+        }
     }
 
     void stateRoundTripThroughTheDevice() {

@@ -1,6 +1,7 @@
 // CUDA kernels against a plain C++ computation of the same formula, on random inputs and odd
-// shapes: RMSNorm (+ residual add), GLU, the fused bias/QK-norm/RoPE/KV append, and flash-decoding
-// attention (GQA, sliding window, several splits, prefill and decode). The quantized matrix
+// shapes: RMSNorm (+ residual add), GLU, the fused bias/QK-norm/RoPE/KV append, flash-decoding
+// attention (GQA, sliding window, several splits, prefill and decode) and the query-tiled prefill
+// attention (partial tiles, windows shorter and longer than a key tile, every head size). The quantized matrix
 // kernels are in test_cuda_matmul.cpp. Skips (with the reason) on machines without a usable GPU.
 #include <QTest>
 
@@ -210,12 +211,18 @@ private slots:
         QTest::addColumn<int>("head_dim");
         QTest::addColumn<int>("window");
         QTest::addColumn<int>("n_split");
-        QTest::newRow("decode 1 split") << 1 << 0 << 64 << 0 << 1;
-        QTest::newRow("decode 7 splits") << 1 << 300 << 128 << 0 << 7;
-        QTest::newRow("decode more splits than keys") << 1 << 2 << 128 << 0 << 16;
-        QTest::newRow("decode window") << 1 << 500 << 256 << 64 << 5;
-        QTest::newRow("prefill from 0") << 13 << 0 << 64 << 0 << 3;
-        QTest::newRow("prefill window") << 9 << 77 << 256 << 20 << 2;
+        QTest::addColumn<bool>("tiled"); // attention_prefill instead of attention
+        QTest::newRow("decode 1 split") << 1 << 0 << 64 << 0 << 1 << false;
+        QTest::newRow("decode 7 splits") << 1 << 300 << 128 << 0 << 7 << false;
+        QTest::newRow("decode more splits than keys") << 1 << 2 << 128 << 0 << 16 << false;
+        QTest::newRow("decode window") << 1 << 500 << 256 << 64 << 5 << false;
+        QTest::newRow("prefill from 0") << 13 << 0 << 64 << 0 << 3 << false;
+        QTest::newRow("prefill window") << 9 << 77 << 256 << 20 << 2 << false;
+        QTest::newRow("tiled one tile from 0") << 16 << 0 << 64 << 0 << 1 << true;
+        QTest::newRow("tiled partial tile after a prefix") << 37 << 45 << 128 << 0 << 1 << true;
+        QTest::newRow("tiled window under a key tile") << 50 << 100 << 256 << 20 << 1 << true;
+        QTest::newRow("tiled window over key tiles") << 33 << 300 << 96 << 70 << 1 << true;
+        QTest::newRow("tiled head 32, keys not a tile multiple") << 21 << 3 << 32 << 0 << 1 << true;
     }
     void attentionMatchesHost() {
         QFETCH(int, n_tokens);
@@ -223,6 +230,7 @@ private slots:
         QFETCH(int, head_dim);
         QFETCH(int, window);
         QFETCH(int, n_split);
+        QFETCH(bool, tiled);
         const int n_head = 6, n_head_kv = 2, D = head_dim, kv_dim = n_head_kv * D, n_kv = pos0 + n_tokens;
         const float scale = 1.0f / std::sqrt(float(D));
         const std::vector<float> q = random_floats(size_t(n_tokens) * n_head * D, 21);
@@ -247,7 +255,11 @@ private slots:
         p.pos0 = dpos.ptr;
         p.n_tokens = n_tokens; p.n_head = n_head; p.n_head_kv = n_head_kv; p.head_dim = D;
         p.window = window; p.n_split = n_split; p.scale = scale;
-        cuda::attention(p, nullptr);
+        if (tiled) {
+            cuda::attention_prefill(p, nullptr);
+        } else {
+            cuda::attention(p, nullptr);
+        }
         const std::vector<float> got = out.read();
         for (int t = 0; t < n_tokens; ++t) {
             const int pos = pos0 + t, lo = window > 0 ? std::max(0, pos - window + 1) : 0;

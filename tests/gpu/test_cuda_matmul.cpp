@@ -1,5 +1,7 @@
-// The CUDA dequantizers, GEMV (decode), tiled GEMM (prefill) and embedding lookup against
-// kernels/reference, for every weight type the CUDA path accepts, on random rows and odd shapes.
+// The CUDA dequantizers, GEMV (decode; also the fused q/k/v launch and the gate+up GEMV with the
+// GLU in its epilogue), tiled GEMM (prefill) and embedding lookup against kernels/reference, for
+// every weight type the CUDA path accepts, on random rows and odd shapes (rows that start at no
+// 16-byte boundary, rows whose last stretch is shorter than 32 chunks).
 // Skips with the probe's reason when no CUDA device answers.
 #include <QTest>
 
@@ -115,6 +117,57 @@ private slots:
             kc::gemv(m.w, dx.ptr, n_rows, dy.ptr, nullptr);
             const double err = matmul_error(m, x, n_rows, dy.read());
             QVERIFY2(err < 1e-5, qPrintable(QStringLiteral("%1 rows: relative error %2").arg(n_rows).arg(err)));
+        }
+    }
+
+    // The q, k and v projections in one launch: three types, two row counts, outputs kept apart.
+    void fusedQkvGemvMatchesReference() {
+        const int   n_in = 1280;
+        matrix_case q(qtype::q4_k, 133, n_in, 41), k(qtype::q6_k, 37, n_in, 42), v(qtype::q5_0, 37, n_in, 43);
+        for (int n_rows : {1, 5, kc::gemv_max_rows}) {
+            const std::vector<float> x = random_floats(size_t(n_rows) * n_in, 13u * n_rows);
+            cudatest::dev_vec<float> dx(x), dq(size_t(n_rows) * 133), dk(size_t(n_rows) * 37), dv(size_t(n_rows) * 37);
+            const kc::dev_weight * w[3] = {&q.w, &k.w, &v.w};
+            float * const          y[3] = {dq.ptr, dk.ptr, dv.ptr};
+            kc::gemv_multi(w, y, 3, dx.ptr, n_rows, nullptr);
+            const double eq = matmul_error(q, x, n_rows, dq.read()), ek = matmul_error(k, x, n_rows, dk.read()),
+                         ev = matmul_error(v, x, n_rows, dv.read());
+            QVERIFY2(eq < 1e-5 && ek < 1e-5 && ev < 1e-5,
+                     qPrintable(QStringLiteral("%1 rows: q %2 k %3 v %4").arg(n_rows).arg(eq).arg(ek).arg(ev)));
+        }
+    }
+
+    // act(gate . x) * (up . x) in the GEMV's epilogue, SiLU and tanh GELU, gate and up of different types.
+    void gemvGluMatchesReference() {
+        const int   n_in = 2304, n_out = 133;
+        matrix_case gate(qtype::q4_k, n_out, n_in, 51), up(qtype::q8_0, n_out, n_in, 52);
+        for (int act : {0, 1}) {
+            for (int n_rows : {1, kc::gemv_max_rows}) {
+                const std::vector<float> x = random_floats(size_t(n_rows) * n_in, 17u * n_rows + act);
+                cudatest::dev_vec<float> dx(x), out(size_t(n_rows) * n_out);
+                kc::gemv_glu(gate.w, up.w, dx.ptr, n_rows, act, out.ptr, nullptr);
+                const std::vector<float> got = out.read();
+                for (int t = 0; t < n_rows; ++t) {
+                    for (int o = 0; o < n_out; ++o) {
+                        double g = 0, u = 0, mag_g = 0, mag_u = 0;
+                        for (int i = 0; i < n_in; ++i) {
+                            g += double(gate.rows[o][i]) * x[t * n_in + i];
+                            u += double(up.rows[o][i]) * x[t * n_in + i];
+                            mag_g += std::abs(double(gate.rows[o][i]) * x[t * n_in + i]);
+                            mag_u += std::abs(double(up.rows[o][i]) * x[t * n_in + i]);
+                        }
+                        const double a = act == 0 ? g / (1 + std::exp(-g))
+                                                  : 0.5 * g * (1 + std::tanh(0.7978845608028654 * g * (1 + 0.044715 * g * g)));
+                        const double want = a * u;
+                        // f32 sums in another order (~1e-6 of the magnitudes), through act' <= 1.1.
+                        const double tol = 1e-5 * (mag_g * (1 + std::abs(u)) + mag_u * (1 + std::abs(a))) + 1e-6;
+                        if (std::abs(want - got[t * n_out + o]) > tol) {
+                            QFAIL(qPrintable(QStringLiteral("act %1 token %2 row %3: %4 vs %5")
+                                                 .arg(act).arg(t).arg(o).arg(got[t * n_out + o]).arg(want)));
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -1,12 +1,14 @@
 // The CUDA backend's host-side arithmetic, checked on any machine: flash-decoding split counts,
-// the device scratch layout, the memory budget and its message; and, with the default model, how a
-// session chooses its device when CUDA cannot run (this test passes with or without a GPU).
+// the device scratch layout (sampling buffers, partials only below the prefill-attention tile), the
+// memory budget and its message; and, with the default model, how a session chooses its device when
+// CUDA cannot run and that session::sample/decode follow the host path (passes with or without a GPU).
 #include <QFileInfo>
 #include <QTest>
 
 #include "backend/cuda/cuda_plan.h"
 #include "test_paths.h"
 #include "v4/error.h"
+#include "v4/sampler.h"
 #include "v4/session.h"
 
 using namespace v4::detail;
@@ -125,6 +127,33 @@ private slots:
             } catch (const v4::Error & e) {
                 QVERIFY2(QString(e.what()).startsWith(QStringLiteral("CUDA backend unavailable: ")), e.what());
             }
+        }
+    }
+
+    // session::sample and session::decode are the host sampler and decode_one wherever the session
+    // runs (here the CPU; on a GPU machine test_cuda_forward checks the device path the same way).
+    void sessionSampleAndDecodeFollowTheHostPath() {
+        V4_REQUIRE_DEFAULT_MODEL(path);
+        auto                       model = v4::model::load(path.toStdString());
+        const v4::session_params   sp{.n_ctx = 128, .n_threads = 2};
+        v4::session                a(model, sp), b(model, sp);
+        const std::vector<int32_t> toks = {2, 818, 5279, 529};
+        a.prefill(toks);
+        b.prefill(toks);
+        v4::sampler_params smp = v4::sampler_default_params();
+        smp.seed = 9;
+        smp.temperature = 1.0f;
+        v4::sampler sa(smp), sb(smp);
+        for (int i = 0; i < 6; ++i) {
+            const int32_t ta = a.sample(sa);
+            const int32_t tb = sb.sample(b.logits());
+            QCOMPARE(ta, tb);
+            sa.accept(ta);
+            sb.accept(tb);
+            a.decode(ta);
+            const std::span<const float> lb = b.decode_one(tb);
+            const std::span<const float> la = a.logits();
+            QVERIFY(std::equal(la.begin(), la.end(), lb.begin(), lb.end()));
         }
     }
 };
