@@ -10,11 +10,16 @@
 
 #include "backend/cuda/deepseek4/d4_cuda_forward.h"
 #include "logit_agreement.h"
+#include "models/deepseek4/deepseek4.h"
+#include "models/deepseek4/deepseek4_synthetic.h"
 #include "models/deepseek4/safetensors.h"
 #include "test_paths.h"
 #include "v4/error.h"
 #include "v4/model.h"
+#include "v4/roofline.h"
 #include "v4/session.h"
+
+namespace ds = v4::deepseek4;
 
 namespace {
 
@@ -22,7 +27,7 @@ std::string fixture_dir() { return v4test::fixturePath(QStringLiteral("deepseek4
 
 std::vector<int32_t> fixture_ids(const std::string & dir) {
     std::vector<int32_t> ids;
-    for (int64_t id : v4::deepseek4::safetensors_file(dir + "/expected.safetensors").i64("input_ids")) ids.push_back(int32_t(id));
+    for (int64_t id : ds::safetensors_file(dir + "/expected.safetensors").i64("input_ids")) ids.push_back(int32_t(id));
     return ids;
 }
 
@@ -33,7 +38,7 @@ std::vector<float> copy(std::span<const float> s) { return {s.begin(), s.end()};
 class TestCudaDeepseek4Session : public QObject {
     Q_OBJECT
 
-    std::string m_no_gpu = v4::deepseek4::d4_cuda_unavailable_reason();
+    std::string m_no_gpu = ds::d4_cuda_unavailable_reason();
 
 private slots:
     void autoFallsBackToCpuWithTheReason() {
@@ -53,6 +58,29 @@ private slots:
             QCOMPARE(e.code(), v4::ErrorCode::unsupported);
             QVERIFY2(QString::fromUtf8(e.what()).contains(QString::fromStdString(m_no_gpu)), e.what());
         }
+    }
+
+    // `v4 bench` relates decode speed to the bytes a step reads (v4::decode_bytes): for V4 the fp32
+    // weights of the activated parameters, not the whole file, and the state the step attends to.
+    void decodeTrafficIsTheActivatedWeightsAndTheReadState() {
+        const std::string dir = fixture_dir();
+        const auto model = v4::model::load(dir + "/model.gguf");
+        const ds::d4_model ref = ds::d4_load(dir);
+        const ds::d4_config & c = ref.cfg;
+        const ds::d4_param_count params = ds::d4_count_params(ref);
+        QVERIFY(params.activated < params.total);
+        QCOMPARE(v4::decode_bytes(*model, 1).weight_bytes, params.activated * sizeof(float));
+        QCOMPARE(v4::decode_bytes(*model, 1).kv_bytes, uint64_t(c.n_layers) * c.head_dim * sizeof(float));  // one window row
+        const uint64_t n = 1000;
+        uint64_t want = 0;
+        for (const ds::d4_attn type : c.attn_types) {
+            want += std::min<uint64_t>(n, uint64_t(c.sliding_window)) * c.head_dim;
+            if (type == ds::d4_attn::hca) want += n / uint64_t(c.hca_ratio) * c.head_dim;
+            if (type == ds::d4_attn::csa) {
+                want += n / uint64_t(c.csa_ratio) * c.index_head_dim + std::min<uint64_t>(n / uint64_t(c.csa_ratio), uint64_t(c.index_topk)) * c.head_dim;
+            }
+        }
+        QCOMPARE(v4::decode_bytes(*model, n).kv_bytes, want * sizeof(float));
     }
 
     void cudaSessionMatchesCpuSession() {

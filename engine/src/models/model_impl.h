@@ -15,6 +15,7 @@
 #include "format/gguf.h"
 #include "models/names.h"
 #include "v4/model.h"
+#include "v4/roofline.h"
 
 namespace v4::detail {
 
@@ -97,6 +98,8 @@ struct arch_model {
     virtual std::unique_ptr<arch_state> new_state(int n_threads) const = 0;
     virtual void forward(const forward_args & a, arch_state & state) const = 0;
     virtual kv_footprint kv_bytes(uint64_t n_ctx) const = 0;
+    // v4::decode_bytes for the family: what one decode step reads at n_kv positions (new one included).
+    virtual decode_traffic decode_bytes(uint64_t n_kv) const = 0;
 };
 
 struct model_impl {

@@ -27,6 +27,7 @@ uint64_t keys_seen(const detail::hparams & hp, uint32_t il, uint64_t p) {
 
 decode_traffic decode_bytes(const model & mdl, uint32_t n_kv) {
     const detail::model_impl & m = mdl.impl();
+    if (m.custom) return m.custom->decode_bytes(n_kv); // families with their own weights and state (deepseek4)
     decode_traffic             t;
     if (m.layers.empty()) { // families without the common layer table: count the whole file
         t.weight_bytes = mdl.info().weight_bytes;

@@ -99,6 +99,15 @@ public:
         return f;
     }
 
+    // fp32 weights (d4_model) of the activated parameters: the routed experts a token uses, one
+    // embedding row; the state the step reads (d4_decode_state_bytes). The CPU and CUDA forwards read the same.
+    decode_traffic decode_bytes(uint64_t n_kv) const override {
+        decode_traffic t;
+        t.weight_bytes = d4_count_params(m_model).activated * sizeof(float);
+        t.kv_bytes = n_kv == 0 ? 0 : d4_decode_state_bytes(m_model.cfg, d4_kv_format::engine(m_model.cfg), n_kv);
+        return t;
+    }
+
     const d4_model & model() const { return m_model; }
 
 private:

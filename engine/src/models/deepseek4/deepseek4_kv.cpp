@@ -48,6 +48,23 @@ d4_kv_size d4_kv_bytes(const d4_config & c, const d4_kv_format & f, uint64_t n) 
     return s;
 }
 
+uint64_t d4_decode_state_bytes(const d4_config & c, const d4_kv_format & f, uint64_t n) {
+    double bytes = 0;
+    for (int il = 0; il < c.n_layers; il++) {
+        bytes += double(std::min<uint64_t>(n, uint64_t(c.sliding_window))) * f.kv_row_bytes;
+        switch (c.attn_types[size_t(il)]) {
+            case d4_attn::sliding: break;
+            case d4_attn::csa: {
+                const uint64_t entries = n / uint64_t(c.csa_ratio);
+                bytes += double(entries) * f.index_row_bytes + double(std::min<uint64_t>(entries, uint64_t(c.index_topk))) * f.kv_row_bytes;
+                break;
+            }
+            case d4_attn::hca: bytes += double(n / uint64_t(c.hca_ratio)) * f.kv_row_bytes; break;
+        }
+    }
+    return uint64_t(bytes);
+}
+
 uint64_t d4_state_bytes(const d4_state & s) {
     uint64_t floats = 0;
     auto comp = [&](const d4_comp_state & cs) {

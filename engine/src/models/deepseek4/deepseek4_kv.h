@@ -33,6 +33,11 @@ struct d4_kv_size {
 
 d4_kv_size d4_kv_bytes(const d4_config & c, const d4_kv_format & f, uint64_t n_tokens);
 
+// The state one decode step reads when the newest token is the n-th (n >= 1): per layer the window
+// rows (the carried tail and the new row), then HCA every closed window, CSA the indexer's keys (all
+// closed windows) and the selected entries (top-k); the compressors' open windows are left out.
+uint64_t d4_decode_state_bytes(const d4_config & c, const d4_kv_format & f, uint64_t n);
+
 // What a d4_state really holds in its per-layer caches (fp32 bytes of all vectors).
 uint64_t d4_state_bytes(const d4_state & s);
 
