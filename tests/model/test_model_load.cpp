@@ -1,6 +1,7 @@
 // Loader errors on synthetic GGUF files (tiny_gguf.h): unknown architecture, missing tensor and
 // wrong shape each give a v4::Error whose message names the problem precisely; a valid tiny llama
-// loads and runs (decode == prefill).
+// loads and runs (decode == prefill); weights copied into huge-page memory compute what the
+// mapping does, and cancelling during that copy stops the load.
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -52,6 +53,42 @@ private slots:
             }
         }
         QVERIFY_THROWS_EXCEPTION(v4::Error, step.decode_one(48)); // outside the vocabulary
+    }
+
+    void residentWeightsMatchMapped() {
+        v4test::tiny_model_spec spec;
+        const std::string       path = write(spec, "resident.gguf");
+        v4::load_params         mapped_params;
+        mapped_params.resident_weights = false;
+        auto resident = v4::model::load(path);
+        auto mapped = v4::model::load(path, mapped_params);
+        QVERIFY(resident->info().weights_resident);
+        QVERIFY(!mapped->info().weights_resident);
+        const std::vector<int32_t> toks = {1, 5, 9, 3, 7, 11, 2, 4};
+        std::vector<float>         logits[2];
+        for (int i = 0; i < 2; ++i) {
+            v4::session s(i == 0 ? resident : mapped, {.n_ctx = 32, .n_threads = 2, .n_batch = 8});
+            s.prefill(toks);
+            logits[i].assign(s.logits().begin(), s.logits().end());
+        }
+        QCOMPARE(logits[0], logits[1]); // same bytes, same kernels: bit-identical
+    }
+
+    void cancelDuringResidentCopy() {
+        v4test::tiny_model_spec spec;
+        v4::load_params         params;
+        float                   last = 0.0f;
+        params.progress = [&](float f) {
+            last = f;
+            return f <= 0.1f || f >= 1.0f; // refuse the copy's report (0.1 .. 0.9 of the load)
+        };
+        try {
+            v4::model::load(write(spec, "cancel.gguf"), params);
+            QFAIL("load went on after progress returned false");
+        } catch (const v4::Error & e) {
+            QCOMPARE(e.code(), v4::ErrorCode::cancelled);
+        }
+        QVERIFY2(last > 0.1f && last < 0.91f, qPrintable(QString::number(last)));
     }
 
     void unknownArchitecture() {

@@ -1,4 +1,4 @@
-// v4::model: the read-only weights of one GGUF file, memory-mapped and shared by any number of
+// v4::model: the read-only weights of one GGUF file (in huge-page memory, or memory-mapped when large),
 // sessions (see session.h). Supported architectures: llama (Llama 2/3), qwen2, qwen3, gemma3, deepseek4.
 //
 //   v4::load_params lp;
@@ -22,8 +22,12 @@
 namespace v4 {
 
 struct load_params {
-    int                        threads = 0;  // reserved (loading is single-threaded: mmap + one touch per page)
+    int                        threads = 0;  // reserved (loading is single-threaded: one copy or one touch per page)
     std::function<bool(float)> progress;     // called with 0..1; return false to cancel
+    // Copy the weights into huge-page memory when the file fits in half of the available memory
+    // (decode reads them ~20% faster than through the file mapping's 4 KiB pages); false keeps
+    // them memory-mapped, which costs no private memory (e.g. when a GPU backend holds a copy).
+    bool                       resident_weights = true;
 };
 
 struct model_info {
@@ -44,6 +48,7 @@ struct model_info {
     uint64_t    weight_bytes = 0;                  // bytes of all tensor data
     std::string fingerprint;                       // hex; changes when the weights or hparams change
     uint64_t    n_params_active = 0;               // parameters one token uses (MoE: top-k experts); 0: all
+    bool        weights_resident = false;          // in huge-page memory (load_params::resident_weights)
     std::vector<std::string> details;              // architecture-specific lines for `v4 inspect` (deepseek4:
                                                    // layer schedule, experts, indexer)
 };

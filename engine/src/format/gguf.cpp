@@ -552,6 +552,21 @@ file file::open(const std::string & path) {
     return file(std::move(p));
 }
 
+bool file::make_resident(const std::function<bool(float)> & progress) {
+    impl &          m = *m_impl;
+    const uint8_t * old_base = m.bytes.data();
+    if (m.map.size() == 0 || !m.map.make_resident(progress)) {
+        return m.map.resident();
+    }
+    m.bytes = m.map.bytes();
+    for (tensor_info & t : m.tensors) {
+        t.data = m.bytes.data() + (t.data - old_base);
+    }
+    return true;
+}
+
+bool file::resident() const { return m_impl->map.resident(); }
+
 file file::from_memory(std::span<const uint8_t> bytes, std::string name) {
     auto p   = std::make_unique<impl>();
     p->name  = std::move(name);

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -61,7 +62,7 @@ struct tensor_info {
     std::vector<int64_t> shape;        // ne[0] is the innermost (contiguous) dimension, as in ggml
     uint64_t             offset = 0;   // from the start of the data section
     size_t               n_bytes = 0;  // validated: fits in the file
-    const uint8_t *      data = nullptr; // points into the mapping
+    const uint8_t *      data = nullptr; // points into the mapping (or its resident copy)
 
     int64_t n_elements() const;
 };
@@ -99,6 +100,12 @@ public:
     std::optional<uint32_t>    get_u32_opt(std::string_view key) const;
     std::optional<float>       get_f32_opt(std::string_view key) const;
     std::optional<bool>        get_bool_opt(std::string_view key) const;
+
+    // Moves the file into huge-page memory (mapped_file::make_resident); every tensor_info::data
+    // moves with it, so call this before handing tensor pointers out. False when the file stays
+    // mapped (larger than half the available memory) or was parsed from memory.
+    bool make_resident(const std::function<bool(float)> & progress = {});
+    bool resident() const;
 
     const std::vector<tensor_info> & tensors() const;
     const tensor_info *              find_tensor(std::string_view name) const; // nullptr when absent

@@ -1,7 +1,9 @@
 #include "format/mapped_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <utility>
 
 #include <fcntl.h>
@@ -28,6 +30,22 @@ struct fd_guard {
         }
     }
 };
+
+// MemAvailable from /proc/meminfo in bytes; 0 when unknown.
+uint64_t available_memory() {
+    std::ifstream meminfo("/proc/meminfo");
+    std::string   key;
+    uint64_t      kib = 0;
+    std::string   unit;
+    while (meminfo >> key >> kib >> unit) {
+        if (key == "MemAvailable:") {
+            return kib * 1024;
+        }
+    }
+    return 0;
+}
+
+constexpr size_t k_huge_page = size_t{2} << 20;
 
 } // namespace
 
@@ -57,14 +75,51 @@ mapped_file mapped_file::open(const std::string & path) {
     return out;
 }
 
+bool mapped_file::make_resident(const std::function<bool(float)> & progress) {
+    if (m_size == 0 || resident()) {
+        return resident();
+    }
+    if (m_size > available_memory() / 2) {
+        return false;
+    }
+    // One huge page of slack, so the copy can start on a 2 MiB boundary (THP backs aligned ranges).
+    const size_t region_size = m_size + k_huge_page;
+    void *       region = ::mmap(nullptr, region_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (region == MAP_FAILED) {
+        return false;
+    }
+    ::madvise(region, region_size, MADV_HUGEPAGE); // advice only: without THP the copy still works
+    const auto base = reinterpret_cast<uintptr_t>(region);
+    auto *     dst = reinterpret_cast<uint8_t *>((base + k_huge_page - 1) & ~(k_huge_page - 1));
+    ::madvise(const_cast<uint8_t *>(m_data), m_size, MADV_SEQUENTIAL);
+    constexpr size_t k_step = size_t{64} << 20;
+    for (size_t off = 0; off < m_size; off += k_step) {
+        const size_t n = std::min(k_step, m_size - off);
+        std::memcpy(dst + off, m_data + off, n);
+        if (progress && !progress(static_cast<float>(off + n) / static_cast<float>(m_size))) {
+            ::munmap(region, region_size);
+            throw Error(ErrorCode::cancelled, "model loading cancelled");
+        }
+    }
+    ::mprotect(region, region_size, PROT_READ); // weights are read-only, as they were when mapped
+    ::munmap(const_cast<uint8_t *>(m_data), m_size);
+    m_data = dst;
+    m_region = region;
+    m_region_size = region_size;
+    return true;
+}
+
 mapped_file::mapped_file(mapped_file && other) noexcept
-    : m_data(std::exchange(other.m_data, nullptr)), m_size(std::exchange(other.m_size, 0)) {}
+    : m_data(std::exchange(other.m_data, nullptr)), m_size(std::exchange(other.m_size, 0)),
+      m_region(std::exchange(other.m_region, nullptr)), m_region_size(std::exchange(other.m_region_size, 0)) {}
 
 mapped_file & mapped_file::operator=(mapped_file && other) noexcept {
     if (this != &other) {
         release();
         m_data = std::exchange(other.m_data, nullptr);
         m_size = std::exchange(other.m_size, 0);
+        m_region = std::exchange(other.m_region, nullptr);
+        m_region_size = std::exchange(other.m_region_size, 0);
     }
     return *this;
 }
@@ -72,11 +127,15 @@ mapped_file & mapped_file::operator=(mapped_file && other) noexcept {
 mapped_file::~mapped_file() { release(); }
 
 void mapped_file::release() noexcept {
-    if (m_data != nullptr) {
+    if (m_region != nullptr) {
+        ::munmap(m_region, m_region_size);
+    } else if (m_data != nullptr) {
         ::munmap(const_cast<uint8_t *>(m_data), m_size);
-        m_data = nullptr;
-        m_size = 0;
     }
+    m_data = nullptr;
+    m_size = 0;
+    m_region = nullptr;
+    m_region_size = 0;
 }
 
 } // namespace v4

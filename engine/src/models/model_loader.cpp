@@ -344,6 +344,10 @@ std::shared_ptr<const model> model::load(const std::string & path, const load_pa
                                                 "' (supported: " + k_supported_archs + ")");
     }
     report(0.1f);
+    // The resident copy reads every page once, which is also what the touch loop below is for.
+    const bool resident = params.resident_weights && m.file.make_resident([&](float f) {
+        return !params.progress || params.progress(0.1f + 0.8f * f);
+    });
     if (deepseek4) {
         load_deepseek4(m);
     } else switch (m.family) {
@@ -355,7 +359,7 @@ std::shared_ptr<const model> model::load(const std::string & path, const load_pa
     // Touch every weight page once (with progress), so the first prompt does not pay the page faults.
     const auto & tensors = m.file.tensors();
     volatile uint8_t sink = 0;
-    for (size_t i = 0; i < tensors.size(); ++i) {
+    for (size_t i = 0; i < tensors.size() && !resident; ++i) {
         const gguf::tensor_info & t = tensors[i];
         for (size_t off = 0; off < t.n_bytes; off += 4096) {
             sink = sink + t.data[off];
@@ -365,6 +369,7 @@ std::shared_ptr<const model> model::load(const std::string & path, const load_pa
         }
     }
     m.info = summarise(m, path);
+    m.info.weights_resident = resident;
     report(1.0f);
     log().info("loaded {} ({}, {} layers, n_embd {}, {:.1f} MiB of weights)", m.info.name, m.info.architecture,
                m.hp.n_layer, m.hp.n_embd, static_cast<double>(m.info.weight_bytes) / (1024.0 * 1024.0));
