@@ -1,5 +1,6 @@
-// v4::model: the read-only weights of one GGUF file (in huge-page memory, or memory-mapped when large), shared by any number of
-// sessions (see session.h). Supported architectures: llama (Llama 2/3), qwen2, qwen3, gemma3, deepseek4.
+// v4::model: the read-only weights of one GGUF file (in huge-page memory, or memory-mapped when
+// large), shared by any number of sessions (see session.h). Supported architectures: llama (Llama
+// 2/3), qwen2, qwen3, gemma3, deepseek4.
 //
 //   v4::load_params lp;
 //   lp.progress = [](float f) { return !g_quit; };          // false cancels (ErrorCode::cancelled)
