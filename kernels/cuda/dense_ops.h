@@ -30,17 +30,30 @@ struct dev_weight {
 // Rows must also hold a multiple of 32 elements (the kernels work in 32-element chunks).
 bool weight_supported(uint32_t type, int64_t n_in);
 
+// Activations quantized to q8_1 (q8_1.cuh): for row t of n values, q[t * n + i] (int8) and
+// ds[t * n / 32 + i / 32] = {d, d * sum of the block's q}; x ~ d * q.
+struct q8_act {
+    int8_t * q = nullptr;
+    float2 * ds = nullptr;
+};
+// Quantizes n_rows rows of n values (n a multiple of 32): one warp per 32-value block.
+void quantize_q8_1(const float * x, int n_rows, int64_t n, const q8_act & out, cudaStream_t stream);
+
 // ---- matrix products ----------------------------------------------------------------------------
 // y[t][o] = sum_i w[o][i] * x[t][i] for t < n_rows (<= gemv_max_rows): one warp per output row.
+// With xq (x quantized by quantize_q8_1 or add_rms_norm), rows of an integer block type
+// (has_int_chunk) are dotted in integers with dp4a against xq instead of x; f32/f16/bf16 rows
+// always use x. Without xq every row uses x in f32.
 constexpr int gemv_max_rows = 8;
-void gemv(const dev_weight & w, const float * x, int n_rows, float * y, cudaStream_t stream);
+void gemv(const dev_weight & w, const float * x, int n_rows, float * y, cudaStream_t stream,
+          const q8_act * xq = nullptr);
 // y[i] = w[i] x for i < n (<= 3) matrices of the same n_in, in one launch (the q, k, v projections).
 void gemv_multi(const dev_weight * const * w, float * const * y, int n, const float * x, int n_rows,
-                cudaStream_t stream);
+                cudaStream_t stream, const q8_act * xq = nullptr);
 // out[t][o] = act(gate_o . x[t]) * (up_o . x[t]), act 0 = silu, 1 = gelu (tanh): the FFN's gate and
 // up GEMVs with the GLU in the epilogue. gate and up have the same shape (their types may differ).
 void gemv_glu(const dev_weight & gate, const dev_weight & up, const float * x, int n_rows, int act, float * out,
-              cudaStream_t stream);
+              cudaStream_t stream, const q8_act * xq = nullptr);
 // out[r][:] = rows r0 .. r0 + n - 1 of w, dequantized to f32 ([n][n_in]).
 void dequantize_rows(const dev_weight & w, int64_t r0, int64_t n, float * out, cudaStream_t stream);
 // Any number of rows: gemv() up to gemv_max_rows, else a tiled f32 GEMM that dequantizes the weight
@@ -51,9 +64,10 @@ void get_rows(const dev_weight & w, const int32_t * ids, int n_ids, float scale,
 
 // ---- element-wise and per-row ops ---------------------------------------------------------------
 // Per row r < n_rows of n: if add != null, x[r] += add[r] first (the residual add); then
-// y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w. y may alias x.
+// y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w. y may alias x. With q8 (n a multiple of 32), y is
+// also written quantized to q8_1 in the same pass (the fused RMSNorm + quantize of decode).
 void add_rms_norm(float * x, const float * add, const float * w, float * y, int n_rows, int n, float eps,
-                  cudaStream_t stream);
+                  cudaStream_t stream, const q8_act * q8 = nullptr);
 // gate[i] = act(gate[i]) * up[i]; act: 0 = silu, 1 = gelu (tanh approximation).
 void glu(float * gate, const float * up, int64_t n, int act, cudaStream_t stream);
 

@@ -5,15 +5,18 @@
 // stretch those chunks occupy (576 bytes of q4_K, 4 KiB of f32) into its shared-memory stage with
 // 16-byte loads of the aligned middle (byte loads only for the < 16-byte unaligned ends: GGUF
 // blocks are 17..210 bytes, so a block is not aligned in general), then lane l dequantizes chunk l
-// from the stage in registers and multiplies it with up to gemv_max_rows activation rows kept in
-// f32 (no activation quantization: decode is bound by reading the weights, and f32 activations
-// keep the result as close to the reference as the dequantized weights allow).
+// from the stage in registers and multiplies it with up to gemv_max_rows activation rows: in f32,
+// or, when the caller passes q8_1 activations and the row has an integer block type, as integers
+// (dequant_int.cuh) with four dp4a per 16 values, scaled once per half chunk. The f32 form keeps
+// the result as close to the reference as the dequantized weights allow (the accurate setting);
+// the integer form reads a quarter of the activation bytes and does a quarter of the multiplies.
 //
 // One launch serves up to three matrices of the same n_in (the q, k and v projections: the grid
 // covers their rows one after the other), or, in the GLU form, the gate and up rows of the same
 // output with act(gate . x) * (up . x) written in the epilogue (the FFN's SwiGLU/GeGLU).
 #include "cuda/dense_ops.h"
 #include "cuda/dequant.cuh"
+#include "cuda/dequant_int.cuh"
 #include "cuda/glu_act.cuh"
 
 namespace v4::kernels::cuda {
@@ -60,19 +63,44 @@ __device__ __forceinline__ const uint8_t * stage_bytes(const uint8_t * begin, co
 }
 
 // acc[t] += (this lane's share of) row . x[t] for t < n_rows; the caller sums over the warp.
+// xq.q != null and an integer type: the integer dot against the q8_1 activations instead of x.
 template <int MaxRows>
 __device__ __forceinline__ void row_dot(uint32_t type, const uint8_t * row, int64_t n_in, const float * __restrict__ x,
-                                        int n_rows, uint8_t * stage, int lane, float (&acc)[MaxRows]) {
+                                        const q8_act & xq, int n_rows, uint8_t * stage, int lane,
+                                        float (&acc)[MaxRows]) {
     const int64_t n_chunks = n_in / 32;
+    const bool    integer = xq.q != nullptr && has_int_chunk(type);
     for (int64_t c0 = 0; c0 < n_chunks; c0 += 32) {
         const int64_t   nc = n_chunks - c0 < 32 ? n_chunks - c0 : 32;
         const uint8_t * s = stage_bytes(row + chunk_offset(type, c0), row + chunk_offset(type, c0 + nc), stage, lane);
         if (lane >= nc) continue;
+        const int64_t c = c0 + lane;
+        if (integer) {
+            int_chunk w;
+            int_chunk_of(type, s, lane, w);
+            for (int t = 0; t < MaxRows; ++t) {
+                if (t >= n_rows) break;
+                const int4 * a = reinterpret_cast<const int4 *>(xq.q + t * n_in + c * 32);
+                const int4   a0 = a[0], a1 = a[1];
+                const float2 ds = xq.ds[t * n_chunks + c];
+                int          lo = __dp4a(w.qw[0], a0.x, 0);
+                lo = __dp4a(w.qw[1], a0.y, lo);
+                lo = __dp4a(w.qw[2], a0.z, lo);
+                lo = __dp4a(w.qw[3], a0.w, lo);
+                int hi = __dp4a(w.qw[4], a1.x, 0);
+                hi = __dp4a(w.qw[5], a1.y, hi);
+                hi = __dp4a(w.qw[6], a1.z, hi);
+                hi = __dp4a(w.qw[7], a1.w, hi);
+                acc[t] += ds.x * (w.scale[0] * static_cast<float>(lo) + w.scale[1] * static_cast<float>(hi)) +
+                          w.min * ds.y;
+            }
+            continue;
+        }
         float wv[32];
         dequant_chunk(type, s, lane, wv);
         for (int t = 0; t < MaxRows; ++t) {
             if (t >= n_rows) break;
-            const float4 * xv = reinterpret_cast<const float4 *>(x + t * n_in + (c0 + lane) * 32);
+            const float4 * xv = reinterpret_cast<const float4 *>(x + t * n_in + c * 32);
             float          sum = 0.0f;
             for (int j = 0; j < 8; ++j) {
                 const float4 a = xv[j];
@@ -99,7 +127,7 @@ struct gemv_jobs {
 
 template <int MaxRows>
 __global__ void __launch_bounds__(32 * k_gemv_warps)
-    gemv_kernel(gemv_jobs jobs, int64_t n_in, const float * __restrict__ x, int n_rows) {
+    gemv_kernel(gemv_jobs jobs, int64_t n_in, const float * __restrict__ x, q8_act xq, int n_rows) {
     __shared__ __align__(16) uint8_t stage[k_gemv_warps][k_stage_bytes];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     int64_t   row = static_cast<int64_t>(blockIdx.x) * k_gemv_warps + warp;
@@ -109,7 +137,7 @@ __global__ void __launch_bounds__(32 * k_gemv_warps)
     const gemv_job & J = jobs.j[i];
     float            acc[MaxRows];
     for (int t = 0; t < MaxRows; ++t) acc[t] = 0.0f;
-    row_dot<MaxRows>(J.type, J.data + row * J.row_bytes, n_in, x, n_rows, stage[warp], lane, acc);
+    row_dot<MaxRows>(J.type, J.data + row * J.row_bytes, n_in, x, xq, n_rows, stage[warp], lane, acc);
     for (int t = 0; t < MaxRows; ++t) {
         if (t >= n_rows) break;
         const float s = warp_sum(acc[t]);
@@ -120,7 +148,7 @@ __global__ void __launch_bounds__(32 * k_gemv_warps)
 // jobs.j[0] = gate (its y receives the result), jobs.j[1] = up; one warp per output row.
 template <int MaxRows>
 __global__ void __launch_bounds__(32 * k_gemv_warps)
-    gemv_glu_kernel(gemv_jobs jobs, int64_t n_in, const float * __restrict__ x, int n_rows, int act) {
+    gemv_glu_kernel(gemv_jobs jobs, int64_t n_in, const float * __restrict__ x, q8_act xq, int n_rows, int act) {
     __shared__ __align__(16) uint8_t stage[k_gemv_warps][k_stage_bytes];
     const int     lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int64_t row = static_cast<int64_t>(blockIdx.x) * k_gemv_warps + warp;
@@ -128,8 +156,8 @@ __global__ void __launch_bounds__(32 * k_gemv_warps)
     if (row >= G.n_out) return;
     float g[MaxRows], u[MaxRows];
     for (int t = 0; t < MaxRows; ++t) g[t] = u[t] = 0.0f;
-    row_dot<MaxRows>(G.type, G.data + row * G.row_bytes, n_in, x, n_rows, stage[warp], lane, g);
-    row_dot<MaxRows>(U.type, U.data + row * U.row_bytes, n_in, x, n_rows, stage[warp], lane, u);
+    row_dot<MaxRows>(G.type, G.data + row * G.row_bytes, n_in, x, xq, n_rows, stage[warp], lane, g);
+    row_dot<MaxRows>(U.type, U.data + row * U.row_bytes, n_in, x, xq, n_rows, stage[warp], lane, u);
     for (int t = 0; t < MaxRows; ++t) {
         if (t >= n_rows) break;
         const float gs = warp_sum(g[t]), us = warp_sum(u[t]);
@@ -168,12 +196,15 @@ unsigned blocks_for(int64_t n, int per_block) { return static_cast<unsigned>((n 
 
 gemv_job job_of(const dev_weight & w, float * y) { return {w.type, w.data, w.row_bytes, w.n_out, y}; }
 
-void launch_gemv(const gemv_jobs & jobs, int64_t n_in, const float * x, int n_rows, cudaStream_t stream) {
+q8_act q8_or_none(const q8_act * xq) { return xq != nullptr ? *xq : q8_act{}; }
+
+void launch_gemv(const gemv_jobs & jobs, int64_t n_in, const float * x, const q8_act * xq, int n_rows,
+                 cudaStream_t stream) {
     const unsigned blocks = blocks_for(jobs.n_rows_total, k_gemv_warps);
     if (n_rows == 1) {
-        gemv_kernel<1><<<blocks, 32 * k_gemv_warps, 0, stream>>>(jobs, n_in, x, 1);
+        gemv_kernel<1><<<blocks, 32 * k_gemv_warps, 0, stream>>>(jobs, n_in, x, q8_or_none(xq), 1);
     } else {
-        gemv_kernel<gemv_max_rows><<<blocks, 32 * k_gemv_warps, 0, stream>>>(jobs, n_in, x, n_rows);
+        gemv_kernel<gemv_max_rows><<<blocks, 32 * k_gemv_warps, 0, stream>>>(jobs, n_in, x, q8_or_none(xq), n_rows);
     }
 }
 
@@ -183,27 +214,27 @@ bool weight_supported(uint32_t type, int64_t n_in) {
     return block_elems(type) > 0 && n_in > 0 && n_in % 32 == 0;
 }
 
-void gemv(const dev_weight & w, const float * x, int n_rows, float * y, cudaStream_t stream) {
+void gemv(const dev_weight & w, const float * x, int n_rows, float * y, cudaStream_t stream, const q8_act * xq) {
     gemv_jobs jobs;
     jobs.j[0] = job_of(w, y);
     jobs.n = 1;
     jobs.n_rows_total = w.n_out;
-    launch_gemv(jobs, w.n_in, x, n_rows, stream);
+    launch_gemv(jobs, w.n_in, x, xq, n_rows, stream);
 }
 
 void gemv_multi(const dev_weight * const * w, float * const * y, int n, const float * x, int n_rows,
-                cudaStream_t stream) {
+                cudaStream_t stream, const q8_act * xq) {
     gemv_jobs jobs;
     jobs.n = n < 3 ? n : 3;
     for (int i = 0; i < jobs.n; ++i) {
         jobs.j[i] = job_of(*w[i], y[i]);
         jobs.n_rows_total += w[i]->n_out;
     }
-    launch_gemv(jobs, w[0]->n_in, x, n_rows, stream);
+    launch_gemv(jobs, w[0]->n_in, x, xq, n_rows, stream);
 }
 
 void gemv_glu(const dev_weight & gate, const dev_weight & up, const float * x, int n_rows, int act, float * out,
-              cudaStream_t stream) {
+              cudaStream_t stream, const q8_act * xq) {
     gemv_jobs jobs;
     jobs.j[0] = job_of(gate, out);
     jobs.j[1] = job_of(up, nullptr);
@@ -211,9 +242,10 @@ void gemv_glu(const dev_weight & gate, const dev_weight & up, const float * x, i
     jobs.n_rows_total = gate.n_out;
     const unsigned blocks = blocks_for(gate.n_out, k_gemv_warps);
     if (n_rows == 1) {
-        gemv_glu_kernel<1><<<blocks, 32 * k_gemv_warps, 0, stream>>>(jobs, gate.n_in, x, 1, act);
+        gemv_glu_kernel<1><<<blocks, 32 * k_gemv_warps, 0, stream>>>(jobs, gate.n_in, x, q8_or_none(xq), 1, act);
     } else {
-        gemv_glu_kernel<gemv_max_rows><<<blocks, 32 * k_gemv_warps, 0, stream>>>(jobs, gate.n_in, x, n_rows, act);
+        gemv_glu_kernel<gemv_max_rows><<<blocks, 32 * k_gemv_warps, 0, stream>>>(jobs, gate.n_in, x, q8_or_none(xq),
+                                                                                n_rows, act);
     }
 }
 

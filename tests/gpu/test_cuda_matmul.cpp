@@ -76,6 +76,47 @@ double matmul_error(const matrix_case & m, const std::vector<float> & x, int n_r
     return worst;
 }
 
+// q8_1 as quantize_q8_1 defines it (q8_1.cuh): per 32 values d = max|x| / 127, q = round-half-even(x / d),
+// ds = {d, d * sum q}; `view` gets the values the integer dot sees, d * q.
+struct q8_host {
+    std::vector<int8_t> q;
+    std::vector<float>  ds; // pairs
+    std::vector<float>  view;
+};
+q8_host quantize_q8_1_host(const std::vector<float> & x) {
+    q8_host h;
+    h.q.resize(x.size());
+    h.view.resize(x.size());
+    for (size_t b = 0; b < x.size() / 32; ++b) {
+        float amax = 0;
+        for (int j = 0; j < 32; ++j) amax = std::max(amax, std::abs(x[b * 32 + j]));
+        const float d = amax / 127.0f;
+        int         sum = 0;
+        for (int j = 0; j < 32; ++j) {
+            const int q = d > 0 ? int(std::rint(x[b * 32 + j] / d)) : 0;
+            h.q[b * 32 + j] = int8_t(q);
+            h.view[b * 32 + j] = d * float(q);
+            sum += q;
+        }
+        h.ds.push_back(d);
+        h.ds.push_back(d * float(sum));
+    }
+    return h;
+}
+
+// Device copies of q8_host, as the GEMV takes them.
+struct q8_device {
+    cudatest::dev_vec<int8_t> q;
+    cudatest::dev_vec<float>  ds;
+    kc::q8_act                act;
+    explicit q8_device(const q8_host & h) : q(h.q), ds(h.ds) {
+        act.q = q.ptr;
+        act.ds = reinterpret_cast<float2 *>(ds.ptr);
+    }
+};
+
+bool integer_type(qtype t) { return t != qtype::f32 && t != qtype::f16 && t != qtype::bf16; }
+
 } // namespace
 
 class TestCudaMatmul : public QObject {
@@ -120,6 +161,45 @@ private slots:
         }
     }
 
+    // The quantizer and the RMSNorm that quantizes its output write exactly quantize_q8_1_host.
+    void q8QuantizersMatchHost() {
+        const int                rows = 3, n = 1280;
+        const std::vector<float> x = random_floats(size_t(rows) * n, 61), w = random_floats(n, 62);
+        const q8_host            want = quantize_q8_1_host(x);
+        cudatest::dev_vec<float>  dx(x);
+        cudatest::dev_vec<int8_t> q(x.size());
+        cudatest::dev_vec<float>  ds(x.size() / 16);
+        kc::q8_act                act{q.ptr, reinterpret_cast<float2 *>(ds.ptr)};
+        kc::quantize_q8_1(dx.ptr, rows, n, act, nullptr);
+        QVERIFY(q.read() == want.q);
+        QVERIFY(ds.read() == want.ds);
+
+        cudatest::dev_vec<float> dw(w), y(x.size());
+        kc::add_rms_norm(dx.ptr, nullptr, dw.ptr, y.ptr, rows, n, 1e-6f, nullptr, &act);
+        const q8_host of_y = quantize_q8_1_host(y.read()); // the norm's own f32 output, quantized
+        QVERIFY(q.read() == of_y.q);
+        QVERIFY(ds.read() == of_y.ds);
+    }
+
+    // The integer (dp4a) GEMV against the reference dot with the quantized activations; float rows
+    // ignore the q8_1 input and use x.
+    void gemvQ8MatchesReference_data() { add_type_rows(); }
+    void gemvQ8MatchesReference() {
+        QFETCH(qtype, type);
+        QFETCH(int, n_out);
+        QFETCH(int, n_in);
+        matrix_case m(type, n_out, n_in, 29u + n_in);
+        for (int n_rows : {1, 3, kc::gemv_max_rows}) {
+            const std::vector<float> x = random_floats(size_t(n_rows) * n_in, 9u * n_rows);
+            const q8_host            h = quantize_q8_1_host(x);
+            q8_device                xq(h);
+            cudatest::dev_vec<float> dx(x), dy(size_t(n_rows) * n_out);
+            kc::gemv(m.w, dx.ptr, n_rows, dy.ptr, nullptr, &xq.act);
+            const double err = matmul_error(m, integer_type(type) ? h.view : x, n_rows, dy.read());
+            QVERIFY2(err < 1e-5, qPrintable(QStringLiteral("%1 rows: relative error %2").arg(n_rows).arg(err)));
+        }
+    }
+
     // The q, k and v projections in one launch: three types, two row counts, outputs kept apart.
     void fusedQkvGemvMatchesReference() {
         const int   n_in = 1280;
@@ -129,23 +209,35 @@ private slots:
             cudatest::dev_vec<float> dx(x), dq(size_t(n_rows) * 133), dk(size_t(n_rows) * 37), dv(size_t(n_rows) * 37);
             const kc::dev_weight * w[3] = {&q.w, &k.w, &v.w};
             float * const          y[3] = {dq.ptr, dk.ptr, dv.ptr};
-            kc::gemv_multi(w, y, 3, dx.ptr, n_rows, nullptr);
-            const double eq = matmul_error(q, x, n_rows, dq.read()), ek = matmul_error(k, x, n_rows, dk.read()),
-                         ev = matmul_error(v, x, n_rows, dv.read());
-            QVERIFY2(eq < 1e-5 && ek < 1e-5 && ev < 1e-5,
-                     qPrintable(QStringLiteral("%1 rows: q %2 k %3 v %4").arg(n_rows).arg(eq).arg(ek).arg(ev)));
+            for (bool quantized : {false, true}) {
+                const q8_host h = quantize_q8_1_host(x);
+                q8_device     xq(h);
+                kc::gemv_multi(w, y, 3, dx.ptr, n_rows, nullptr, quantized ? &xq.act : nullptr);
+                const std::vector<float> & seen = quantized ? h.view : x;
+                const double eq = matmul_error(q, seen, n_rows, dq.read()), ek = matmul_error(k, seen, n_rows, dk.read()),
+                             ev = matmul_error(v, seen, n_rows, dv.read());
+                QVERIFY2(eq < 1e-5 && ek < 1e-5 && ev < 1e-5,
+                         qPrintable(QStringLiteral("%1 rows, q8 %2: q %3 k %4 v %5")
+                                        .arg(n_rows).arg(quantized).arg(eq).arg(ek).arg(ev)));
+            }
         }
     }
 
-    // act(gate . x) * (up . x) in the GEMV's epilogue, SiLU and tanh GELU, gate and up of different types.
+    // act(gate . x) * (up . x) in the GEMV's epilogue, SiLU and tanh GELU, gate and up of different
+    // types, with f32 and with q8_1 activations.
     void gemvGluMatchesReference() {
         const int   n_in = 2304, n_out = 133;
         matrix_case gate(qtype::q4_k, n_out, n_in, 51), up(qtype::q8_0, n_out, n_in, 52);
-        for (int act : {0, 1}) {
+        for (int variant = 0; variant < 4; ++variant) {
+            const int  act = variant & 1;
+            const bool quantized = variant >= 2;
             for (int n_rows : {1, kc::gemv_max_rows}) {
-                const std::vector<float> x = random_floats(size_t(n_rows) * n_in, 17u * n_rows + act);
-                cudatest::dev_vec<float> dx(x), out(size_t(n_rows) * n_out);
-                kc::gemv_glu(gate.w, up.w, dx.ptr, n_rows, act, out.ptr, nullptr);
+                const std::vector<float> input = random_floats(size_t(n_rows) * n_in, 17u * n_rows + act);
+                const q8_host            h = quantize_q8_1_host(input);
+                q8_device                xq(h);
+                const std::vector<float> & x = quantized ? h.view : input; // what the kernel multiplies
+                cudatest::dev_vec<float> dx(input), out(size_t(n_rows) * n_out);
+                kc::gemv_glu(gate.w, up.w, dx.ptr, n_rows, act, out.ptr, nullptr, quantized ? &xq.act : nullptr);
                 const std::vector<float> got = out.read();
                 for (int t = 0; t < n_rows; ++t) {
                     for (int o = 0; o < n_out; ++o) {

@@ -50,7 +50,8 @@ private slots:
         const cuda_scratch_layout s = plan_cuda_scratch(hp, 256, 4096, 132);
         const size_t offs[] = {s.x,      s.cur,     s.q,           s.k,           s.v,
                                s.attn,   s.o,       s.gate,        s.up,          s.logits,
-                               s.partial, s.sample_work, s.sample_adjust, s.sample_result, s.tokens, s.pos0};
+                               s.partial, s.sample_work, s.sample_adjust, s.sample_result, s.q8,
+                               s.q8_ds,   s.tokens,  s.pos0};
         for (size_t i = 0; i < std::size(offs); ++i) {
             QCOMPARE(offs[i] % 256, size_t(0));
             if (i > 0) QVERIFY(offs[i] > offs[i - 1]);
@@ -67,7 +68,10 @@ private slots:
         // Device sampling: the adjusted logits, one adjust entry per vocabulary id, the result.
         QCOMPARE(s.sample_adjust - s.sample_work, size_t(152064) * 4);
         QCOMPARE(s.sample_result - s.sample_adjust, (size_t(152064) * cuda_sample_adjust_bytes + 255) / 256 * 256);
-        QCOMPARE(s.tokens - s.sample_result, size_t(256));
+        QCOMPARE(s.q8 - s.sample_result, size_t(256));
+        // q8_1 activations for the GEMV ubatches (<= 8 rows) of the widest input (n_ff = 18944).
+        QCOMPARE(s.q8_ds - s.q8, size_t(8) * 18944);
+        QCOMPARE(s.tokens - s.q8_ds, size_t(8) * (18944 / 32) * 8);
         QVERIFY(s.total >= s.pos0 + 4);
         // A ubatch that never reaches the prefill kernel keeps partials for every size it can have.
         const cuda_scratch_layout small = plan_cuda_scratch(hp, 4, 4096, 132);

@@ -104,7 +104,7 @@ struct session_impl {
             return;
         }
         try {
-            gpu = make_cuda_runner(owner, params.n_ctx, params.n_batch);
+            gpu = make_cuda_runner(owner, params.n_ctx, params.n_batch, params.precision == activation_precision::fast);
             device_note = "cuda: " + gpu->describe();
         } catch (const Error & e) {
             if (params.device == compute_device::cuda) throw;

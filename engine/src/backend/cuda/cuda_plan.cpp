@@ -47,6 +47,10 @@ cuda_scratch_layout plan_cuda_scratch(const hparams & hp, uint32_t n_batch, uint
     s.sample_work = take(c, hp.n_vocab * f);
     s.sample_adjust = take(c, hp.n_vocab * cuda_sample_adjust_bytes);
     s.sample_result = take(c, 2 * sizeof(int32_t));
+    const size_t q8_rows = std::min<size_t>(T, cuda_gemv_max_rows);
+    const size_t widest = std::max<size_t>({hp.n_embd, hp.q_dim(), hp.n_ff});
+    s.q8 = take(c, q8_rows * widest);
+    s.q8_ds = take(c, q8_rows * (widest / 32) * 2 * sizeof(float));
     s.tokens = take(c, T * sizeof(int32_t));
     s.pos0 = take(c, sizeof(int32_t));
     s.total = c;

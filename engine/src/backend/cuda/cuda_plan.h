@@ -37,6 +37,8 @@ struct cuda_scratch_layout {
     size_t sample_work = 0;   // f32 [n_vocab]: the logits after bias and penalties (device sampling)
     size_t sample_adjust = 0; // [n_vocab] sample_adjust entries: the ids bias or penalties touch
     size_t sample_result = 0; // {token, status}
+    size_t q8 = 0;       // int8 [min(n_batch, gemv rows)][widest GEMV input]: q8_1 activations
+    size_t q8_ds = 0;    // float2 per 32 of them: the q8_1 block scales and sums
     size_t tokens = 0;   // int32 [n_batch]
     size_t pos0 = 0;     // int32
     size_t total = 0;

@@ -1,7 +1,8 @@
 // The device-resident forward of the dense families (see cuda_runner.h). The sequence of kernels
 // mirrors models/llama.cpp and models/gemma3.cpp op for op; the fusions are: the residual add
 // inside the next RMSNorm, the q/k/v GEMVs in one launch, bias + QK-norm + RoPE + KV append in one
-// kernel, and the gate and up GEMVs with the GLU in their epilogue. Sampling runs on the device.
+// kernel, and the gate and up GEMVs with the GLU in their epilogue; with quantized activations the
+// RMSNorm also writes q8_1 for the GEMVs after it. Sampling runs on the device.
 #include "backend/cuda/cuda_runner.h"
 
 #include <algorithm>
@@ -251,9 +252,9 @@ std::string unavailable(const model_impl & m, uint32_t n_ctx, uint32_t n_batch, 
 
 class cuda_runner final : public device_runner {
 public:
-    cuda_runner(const model_impl & m, uint32_t n_ctx, uint32_t n_batch, const device_info & dev,
-                const cuda_memory_plan & plan)
-        : m_m(m), m_hp(m.hp), m_n_ctx(n_ctx), m_n_batch(n_batch), m_dev(dev), m_plan(plan) {
+    cuda_runner(const model_impl & m, uint32_t n_ctx, uint32_t n_batch, bool quantize_activations,
+                const device_info & dev, const cuda_memory_plan & plan)
+        : m_m(m), m_hp(m.hp), m_n_ctx(n_ctx), m_n_batch(n_batch), m_q8(quantize_activations), m_dev(dev), m_plan(plan) {
         m_layout = plan_cuda_scratch(m_hp, n_batch, n_ctx, dev.n_sm);
         m_decode_splits = attention_splits(1, static_cast<int>(m_hp.n_head), static_cast<int>(n_ctx), dev.n_sm);
         try {
@@ -457,6 +458,10 @@ private:
         float * const   gate = at<float>(m_layout.gate), * const up = at<float>(m_layout.up);
         const int *     pos0 = at<int32_t>(m_layout.pos0);
         const device_weights & W = *m_weights;
+        // GEMV ubatches with quantized activations: the RMSNorms write q8_1 alongside f32, the other
+        // GEMV inputs (attention output, GLU output) are quantized before their projection.
+        kc::q8_act         xq{at<int8_t>(m_layout.q8), at<float2>(m_layout.q8_ds)};
+        const kc::q8_act * q8 = m_q8 && T <= kc::gemv_max_rows ? &xq : nullptr;
 
         kc::get_rows(W.tok_embd, at<int32_t>(m_layout.tokens), T,
                      gemma ? std::sqrt(static_cast<float>(n_embd)) : 1.0f, x, m_stream);
@@ -469,11 +474,11 @@ private:
             const device_layer & L = W.layers[il];
             const bool           local = hp.is_local(il);
 
-            kc::add_rms_norm(x, residual, L.attn_norm, cur, T, n_embd, hp.rms_eps, m_stream);
+            kc::add_rms_norm(x, residual, L.attn_norm, cur, T, n_embd, hp.rms_eps, m_stream, q8);
             if (T <= kc::gemv_max_rows) {
                 const kc::dev_weight * w[3] = {&L.wq, &L.wk, &L.wv};
                 float * const          y[3] = {q, k, v};
-                kc::gemv_multi(w, y, 3, cur, T, m_stream);
+                kc::gemv_multi(w, y, 3, cur, T, m_stream, q8);
             } else {
                 kc::matmul(L.wq, cur, T, q, m_stream);
                 kc::matmul(L.wk, cur, T, k, m_stream);
@@ -529,32 +534,49 @@ private:
                 kc::attention(ap, m_stream);
             }
 
-            kc::matmul(L.wo, attn, T, o, m_stream);
+            if (q8 != nullptr) {
+                kc::quantize_q8_1(attn, T, hp.q_dim(), xq, m_stream);
+                kc::gemv(L.wo, attn, T, o, m_stream, q8);
+            } else {
+                kc::matmul(L.wo, attn, T, o, m_stream);
+            }
             if (gemma) kc::add_rms_norm(o, nullptr, L.attn_post_norm, o, T, n_embd, hp.rms_eps, m_stream);
-            kc::add_rms_norm(x, o, L.ffn_norm, cur, T, n_embd, hp.rms_eps, m_stream); // x += o
+            kc::add_rms_norm(x, o, L.ffn_norm, cur, T, n_embd, hp.rms_eps, m_stream, q8); // x += o
 
             const int act = gemma ? 1 : 0; // GeGLU (tanh) : SwiGLU
             if (T <= kc::gemv_max_rows) {
-                kc::gemv_glu(L.gate, L.up, cur, T, act, gate, m_stream);
+                kc::gemv_glu(L.gate, L.up, cur, T, act, gate, m_stream, q8);
             } else {
                 kc::matmul(L.gate, cur, T, gate, m_stream);
                 kc::matmul(L.up, cur, T, up, m_stream);
                 kc::glu(gate, up, static_cast<int64_t>(T) * hp.n_ff, act, m_stream);
             }
-            kc::matmul(L.down, gate, T, o, m_stream);
+            if (q8 != nullptr) {
+                kc::quantize_q8_1(gate, T, hp.n_ff, xq, m_stream);
+                kc::gemv(L.down, gate, T, o, m_stream, q8);
+            } else {
+                kc::matmul(L.down, gate, T, o, m_stream);
+            }
             if (gemma) kc::add_rms_norm(o, nullptr, L.ffn_post_norm, o, T, n_embd, hp.rms_eps, m_stream);
             residual = o;
             check_launch("enqueuing a layer");
         }
-        kc::add_rms_norm(x, residual, W.output_norm, cur, T, n_embd, hp.rms_eps, m_stream);
-        const int n_out = all_logits ? T : 1;
-        kc::matmul(W.output, cur + static_cast<size_t>(T - n_out) * n_embd, n_out, at<float>(m_layout.logits), m_stream);
+        kc::add_rms_norm(x, residual, W.output_norm, cur, T, n_embd, hp.rms_eps, m_stream, q8);
+        const int    n_out = all_logits ? T : 1;
+        const size_t first = static_cast<size_t>(T - n_out) * n_embd; // the rows that get logits
+        if (q8 != nullptr) {
+            const kc::q8_act last{xq.q + first, xq.ds + first / 32};
+            kc::gemv(W.output, cur + first, n_out, at<float>(m_layout.logits), m_stream, &last);
+        } else {
+            kc::matmul(W.output, cur + first, n_out, at<float>(m_layout.logits), m_stream);
+        }
         check_launch("enqueuing the output projection");
     }
 
     const model_impl &              m_m;
     const hparams &                 m_hp;
     uint32_t                        m_n_ctx, m_n_batch;
+    bool                            m_q8; // GEMV ubatches take q8_1 activations (precision fast)
     device_info                     m_dev;
     cuda_memory_plan                m_plan;
     cuda_scratch_layout             m_layout;
@@ -574,7 +596,7 @@ private:
 } // namespace
 
 std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const model> & m, uint32_t n_ctx,
-                                                uint32_t n_batch) {
+                                                uint32_t n_batch, bool quantize_activations) {
     if (d4_model_of(m->impl()) != nullptr) return make_d4_cuda_runner(m); // DeepSeek-V4: its own device forward
     device_info      info;
     cuda_memory_plan plan;
@@ -582,12 +604,12 @@ std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const mode
         throw Error(plan.free_bytes > 0 && !plan.fits() ? ErrorCode::out_of_memory : ErrorCode::unsupported,
                     "CUDA backend unavailable: " + why);
     }
-    return std::make_unique<cuda_runner>(m->impl(), n_ctx, n_batch, info, plan);
+    return std::make_unique<cuda_runner>(m->impl(), n_ctx, n_batch, quantize_activations, info, plan);
 }
 
 #else // no CUDA in this build
 
-std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const model> & m, uint32_t, uint32_t) {
+std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const model> & m, uint32_t, uint32_t, bool) {
     if (d4_model_of(m->impl()) != nullptr) return make_d4_cuda_runner(m); // says why it cannot run
     std::string why = model_unsupported_reason(m->impl());
     throw Error(ErrorCode::unsupported, "CUDA backend unavailable: " + (why.empty() ? "this build has no CUDA support" : why));

@@ -53,8 +53,9 @@ public:
 // Throws v4::Error when the CUDA path cannot run this model here, saying why: no CUDA build, no
 // device (the probe's reason), an architecture other than the dense families, an unsupported
 // tensor type or head size (unsupported), or not enough free device memory with the numbers
-// (out_of_memory).
+// (out_of_memory). quantize_activations (the session's fast precision): decode GEMVs of integer
+// weight types take q8_1 activations and dp4a; otherwise every product keeps f32 activations.
 std::unique_ptr<device_runner> make_cuda_runner(const std::shared_ptr<const model> & m, uint32_t n_ctx,
-                                                uint32_t n_batch);
+                                                uint32_t n_batch, bool quantize_activations = false);
 
 } // namespace v4::detail
