@@ -1,16 +1,19 @@
 // DeepSeek-V4 sessions and the CUDA device: make_cuda_runner picks the V4 device forward for arch
 // "deepseek4". Without a GPU, device=auto falls back to the CPU saying why and device=cuda refuses;
 // with one, a CUDA session gives the CPU session's logits through prefill, decode and a rewind
-// (replay), and refuses snapshots with a clear error.
+// (replay), and refuses snapshots with a clear error. Also the replay rule (d4_seek) and the decode
+// traffic `v4 bench` reports for V4.
 #include <QTest>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
 #include "backend/cuda/deepseek4/d4_cuda_forward.h"
 #include "logit_agreement.h"
 #include "models/deepseek4/deepseek4.h"
+#include "models/deepseek4/deepseek4_replay.h"
 #include "models/deepseek4/deepseek4_synthetic.h"
 #include "models/deepseek4/safetensors.h"
 #include "test_paths.h"
@@ -57,6 +60,49 @@ private slots:
         } catch (const v4::Error & e) {
             QCOMPARE(e.code(), v4::ErrorCode::unsupported);
             QVERIFY2(QString::fromUtf8(e.what()).contains(QString::fromStdString(m_no_gpu)), e.what());
+        }
+    }
+
+    // d4_seek, the rewind rule of the CPU state and the device runner: a rewind starts a fresh state
+    // and replays the kept prefix in chunks; a cancel between chunks leaves the state at a chunk
+    // boundary and the next call resumes there instead of starting over; a position beyond the
+    // tokens evaluated is an internal error.
+    void seekReplaysAndResumesAfterACancel() {
+        struct fake_state {
+            std::vector<int32_t> seen;
+            int resets = 0;
+            std::atomic<bool> * cancel_after_advance = nullptr;
+            int position() const { return int(seen.size()); }
+            void reset() {
+                seen.clear();
+                resets++;
+            }
+            void advance(const std::vector<int32_t> & part) {
+                seen.insert(seen.end(), part.begin(), part.end());
+                if (cancel_after_advance) cancel_after_advance->store(true);
+            }
+        } st;
+        std::vector<int32_t> log(600);
+        for (size_t i = 0; i < log.size(); i++) log[i] = int32_t(i);
+        st.seen = log;
+        ds::d4_seek(st, log, 600, nullptr);  // appending: nothing to do
+        QCOMPARE(st.resets, 0);
+        std::atomic<bool> cancel{false};
+        st.cancel_after_advance = &cancel;
+        QVERIFY_THROWS_EXCEPTION(v4::Error, ds::d4_seek(st, log, 300, &cancel));
+        QCOMPARE(st.resets, 1);
+        QCOMPARE(st.position(), 256);  // one chunk replayed before the cancel
+        cancel = false;
+        st.cancel_after_advance = nullptr;
+        ds::d4_seek(st, log, 300, &cancel);
+        QCOMPARE(st.resets, 1);  // resumed, not restarted
+        QVERIFY(std::equal(st.seen.begin(), st.seen.end(), log.begin()) && st.seen.size() == 300);
+        QCOMPARE(log.size(), size_t(300));  // the log is cut at the new position
+        try {
+            ds::d4_seek(st, log, 301, nullptr);
+            QFAIL("a position beyond the evaluated tokens was accepted");
+        } catch (const v4::Error & e) {
+            QCOMPARE(e.code(), v4::ErrorCode::internal);
         }
     }
 
