@@ -107,8 +107,9 @@ private slots:
     }
 
     // `v4 bench` relates decode speed to the bytes a step reads (v4::decode_bytes): for V4 the fp32
-    // weights of the activated parameters, not the whole file, and the state the step attends to.
-    void decodeTrafficIsTheActivatedWeightsAndTheReadState() {
+    // weights of the activated parameters, not the whole file, and the state the step attends to;
+    // and prefill speed to its arithmetic (v4::prefill_flops).
+    void decodeTrafficAndPrefillFlopsCountTheActivatedWeights() {
         const std::string dir = fixture_dir();
         const auto model = v4::model::load(dir + "/model.gguf");
         const ds::d4_model ref = ds::d4_load(dir);
@@ -127,6 +128,12 @@ private slots:
             }
         }
         QCOMPARE(v4::decode_bytes(*model, n).kv_bytes, want * sizeof(float));
+        // Prefill: each activated parameter a multiply-add per token (the output projection once), plus
+        // attention; one token sees one window row per layer.
+        QCOMPARE(v4::prefill_flops(*model, 1), 2.0 * (double(params.activated) + 2.0 * c.n_layers * c.n_heads * c.head_dim));
+        const double per_token = 2.0 * double(params.activated - ref.lm_head.size());
+        QVERIFY(v4::prefill_flops(*model, 1000) > 1000 * per_token);
+        QVERIFY(v4::prefill_flops(*model, 1000) < 1000 * per_token * 2);
     }
 
     void cudaSessionMatchesCpuSession() {

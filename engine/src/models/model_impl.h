@@ -100,6 +100,8 @@ struct arch_model {
     virtual kv_footprint kv_bytes(uint64_t n_ctx) const = 0;
     // v4::decode_bytes for the family: what one decode step reads at n_kv positions (new one included).
     virtual decode_traffic decode_bytes(uint64_t n_kv) const = 0;
+    // v4::prefill_flops for the family.
+    virtual double prefill_flops(uint32_t n_tokens) const = 0;
 };
 
 struct model_impl {

@@ -50,6 +50,7 @@ decode_traffic decode_bytes(const model & mdl, uint32_t n_kv) {
 
 double prefill_flops(const model & mdl, uint32_t n_tokens) {
     const detail::model_impl & m = mdl.impl();
+    if (m.custom) return m.custom->prefill_flops(n_tokens); // families with their own weights (deepseek4)
     double                     macs = matrix_macs(m.output);
     for (uint32_t il = 0; il < m.layers.size(); ++il) {
         const detail::layer & L = m.layers[il];

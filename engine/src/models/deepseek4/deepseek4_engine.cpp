@@ -108,6 +108,8 @@ public:
         return t;
     }
 
+    double prefill_flops(uint32_t n_tokens) const override { return d4_prefill_flops(m_model, n_tokens); }
+
     const d4_model & model() const { return m_model; }
 
 private:

@@ -1,6 +1,7 @@
 // Descriptions of a DeepSeek-V4 model (see deepseek4_info.h).
 #include "models/deepseek4/deepseek4_info.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "models/deepseek4/deepseek4_synthetic.h"
@@ -58,6 +59,25 @@ std::string d4_kv_layout(const d4_config & c, const d4_kv_size & kv) {
     return fmt("%.1f B/token (fp32: %d CSA x (%g + %g B)/%d + %d HCA x %g B/%d) + %d windows of %d rows", kv.bytes_per_token,
                kv.n_csa, f.kv_row_bytes, f.index_row_bytes, c.csa_ratio, kv.n_hca, f.kv_row_bytes, c.hca_ratio, c.n_layers,
                c.sliding_window - 1);
+}
+
+double d4_prefill_flops(const d4_model & m, uint64_t n_tokens) {
+    const d4_config & c = m.cfg;
+    const double per_token = double(d4_count_params(m).activated - m.lm_head.size());
+    double macs = per_token * double(n_tokens) + double(m.lm_head.size());
+    for (uint64_t p = 1; p <= n_tokens; p++) {  // p: positions the query at p - 1 sees
+        for (const d4_attn type : c.attn_types) {
+            double rows = double(std::min<uint64_t>(p, uint64_t(c.sliding_window)));
+            if (type == d4_attn::hca) rows += double(p / uint64_t(c.hca_ratio));
+            if (type == d4_attn::csa) {
+                const uint64_t entries = p / uint64_t(c.csa_ratio);
+                rows += double(std::min<uint64_t>(entries, uint64_t(c.index_topk)));
+                macs += double(entries) * c.index_heads * c.index_head_dim;
+            }
+            macs += rows * 2.0 * c.n_heads * c.head_dim;
+        }
+    }
+    return 2.0 * macs;
 }
 
 } // namespace v4::deepseek4
