@@ -57,6 +57,13 @@ __device__ __forceinline__ void scale_min_k4(int j, const uint8_t * q, float & s
     }
 }
 
+// q3_K: the signed 6-bit scale of 16-element group `is` (0..15) of a super-block.
+__device__ __forceinline__ int q3k_scale(const uint8_t * scales, int is) {
+    const int low = is < 8 ? (scales[is] & 0xF) : (scales[is - 8] >> 4);
+    const int high = (scales[8 + is % 4] >> (2 * (is / 4))) & 3;
+    return (low | (high << 4)) - 32;
+}
+
 // Block geometry: {elements per block, bytes per block}; 0 elements for an unsupported type.
 __host__ __device__ constexpr int block_elems(uint32_t t) {
     return t == t_f32 || t == t_f16 || t == t_bf16 ? 1
@@ -164,10 +171,7 @@ __device__ inline void dequant_chunk(uint32_t t, const uint8_t * row, int64_t c,
             const float     d_all = ld_f16(b + 108);
             const uint8_t   m = static_cast<uint8_t>(1u << (4 * h + j));
             for (int half = 0; half < 2; ++half) {
-                const int is = 8 * h + 2 * j + half;
-                const int low = is < 8 ? (scales[is] & 0xF) : (scales[is - 8] >> 4);
-                const int high = (scales[8 + is % 4] >> (2 * (is / 4))) & 3;
-                const float dl = d_all * static_cast<float>((low | (high << 4)) - 32);
+                const float dl = d_all * static_cast<float>(q3k_scale(scales, 8 * h + 2 * j + half));
                 for (int l = 0; l < 16; ++l) {
                     const int kk = l + 16 * half;
                     const int q2 = (qs[kk] >> (2 * j)) & 3;

@@ -109,10 +109,7 @@ __device__ inline void int_chunk_of(uint32_t t, const uint8_t * row, int64_t c, 
             const float     d_all = ld_f16(b + 108);
             const uint8_t   m = static_cast<uint8_t>(1u << (4 * h + j));
             for (int half = 0; half < 2; ++half) {
-                const int is = 8 * h + 2 * j + half;
-                const int low = is < 8 ? (scales[is] & 0xF) : (scales[is - 8] >> 4);
-                const int high = (scales[8 + is % 4] >> (2 * (is / 4))) & 3;
-                o.scale[half] = d_all * static_cast<float>((low | (high << 4)) - 32);
+                o.scale[half] = d_all * static_cast<float>(q3k_scale(scales, 8 * h + 2 * j + half));
             }
             for (int i = 0; i < 8; ++i) {
                 uint32_t w = 0;
