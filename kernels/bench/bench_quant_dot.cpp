@@ -1,11 +1,16 @@
 // Single-thread throughput of the dot kernels as a matrix-vector product (one activation row
-// against every weight row, as decode does) and a 4-row product (prefill's inner loop).
+// against every weight row, as decode does: row by row, and four weight rows per gemv call, the
+// `rows4` cases) and a 4-row product (prefill's inner loop).
 // Sizes: a matrix that stays in L2 (the kernel's compute speed) and one far beyond the last-level
 // cache (what DRAM delivers to one core). bytes_per_second counts weight bytes.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+#include <new>
 #include <random>
 #include <vector>
+
+#include <sys/mman.h>
 
 #include "cpu/quant_dot.h"
 #include "reference/dequantize.h"
@@ -15,11 +20,34 @@ namespace {
 namespace kc = v4::kernels::cpu;
 using v4::kernels::qtype;
 
+// Weights in transparent huge pages, as the engine loads them: with 4 KiB pages the DRAM cases
+// would measure TLB misses more than the kernels.
+template <class T>
+struct huge_page_allocator {
+    using value_type = T;
+    huge_page_allocator() = default;
+    template <class U>
+    huge_page_allocator(const huge_page_allocator<U> &) {}
+    T * allocate(size_t n) {
+        constexpr size_t huge = size_t{2} << 20;
+        const size_t     bytes = (n * sizeof(T) + huge - 1) / huge * huge;
+        void *           p = std::aligned_alloc(huge, bytes);
+        if (p == nullptr) {
+            throw std::bad_alloc();
+        }
+        madvise(p, bytes, MADV_HUGEPAGE);
+        return static_cast<T *>(p);
+    }
+    void deallocate(T * p, size_t) { std::free(p); }
+    bool operator==(const huge_page_allocator &) const { return true; }
+};
+using weight_bytes = std::vector<uint8_t, huge_page_allocator<uint8_t>>;
+
 // Random weight bytes with sane f16 block scales; q values are arbitrary bits (any pattern is a
 // valid quant), the scales are kept finite so the float paths do no denormal/NaN work.
-std::vector<uint8_t> random_row_bytes(qtype t, int64_t n_in, int64_t rows, size_t & row_bytes) {
-    std::mt19937         rng(7);
-    std::vector<uint8_t> out;
+weight_bytes random_row_bytes(qtype t, int64_t n_in, int64_t rows, size_t & row_bytes) {
+    std::mt19937 rng(7);
+    weight_bytes out;
     row_bytes = 0;
     switch (t) {
         case qtype::f16: row_bytes = static_cast<size_t>(n_in) * 2; break;
@@ -49,7 +77,7 @@ void gemv(benchmark::State & state, qtype t, int n_rows_act) {
     const int64_t n_in = state.range(0);
     const int64_t rows = state.range(1);
     size_t        row_bytes = 0;
-    const std::vector<uint8_t> w = random_row_bytes(t, n_in, rows, row_bytes);
+    const weight_bytes w = random_row_bytes(t, n_in, rows, row_bytes);
     const kc::dot_kernel * k = kc::find_dot_kernel(static_cast<uint32_t>(t));
     std::vector<float> x(static_cast<size_t>(n_in) * 4);
     std::mt19937       rng(3);
@@ -62,6 +90,14 @@ void gemv(benchmark::State & state, qtype t, int n_rows_act) {
     }
     std::vector<float> y(static_cast<size_t>(rows) * 4);
     for (auto _ : state) {
+        if (n_rows_act == 0) { // decode's kernel: four weight rows per call
+            for (int64_t o = 0; o < rows; o += 4) {
+                const int n_w = static_cast<int>(std::min<int64_t>(4, rows - o));
+                k->gemv(n_in, w.data() + static_cast<size_t>(o) * row_bytes, row_bytes, n_w, act.data(), &y[static_cast<size_t>(o)]);
+            }
+            benchmark::DoNotOptimize(y.data());
+            continue;
+        }
         for (int64_t o = 0; o < rows; ++o) {
             const uint8_t * wr = w.data() + static_cast<size_t>(o) * row_bytes;
             if (n_rows_act == 1 || k->dot4 == nullptr) {
@@ -91,6 +127,12 @@ BENCHMARK_CAPTURE(gemv, q8_0, qtype::q8_0, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q4_k, qtype::q4_k, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q6_k, qtype::q6_k, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, f16, qtype::f16, 1)->Apply(shapes);
+BENCHMARK_CAPTURE(gemv, q4_0_rows4, qtype::q4_0, 0)->Apply(shapes);
+BENCHMARK_CAPTURE(gemv, q8_0_rows4, qtype::q8_0, 0)->Apply(shapes);
+BENCHMARK_CAPTURE(gemv, q4_k_rows4, qtype::q4_k, 0)->Apply(shapes);
+BENCHMARK_CAPTURE(gemv, q6_k_rows4, qtype::q6_k, 0)->Apply(shapes);
+BENCHMARK_CAPTURE(gemv, q8_0_rows4, qtype::q8_0, 0)->Args({640, 262144})->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(gemv, q8_0, qtype::q8_0, 1)->Args({640, 262144})->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(gemv, q4_0_x4act, qtype::q4_0, 4)->Args({1024, 256})->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(gemv, q8_0_x4act, qtype::q8_0, 4)->Args({1024, 256})->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(gemv, q4_k_x4act, qtype::q4_k, 4)->Args({1024, 256})->Unit(benchmark::kMicrosecond);

@@ -30,12 +30,18 @@ using vec_dot4_fn = void (*)(int64_t n, const void * w, const void * a, size_t a
 using gemm_tile_fn = void (*)(int64_t n, const void * w, size_t w_stride, int n_w, const void * a, size_t a_stride,
                               int n_act, float * y, size_t y_stride);
 
+// Decode's matrix-vector product: n_w (<= 4) consecutive weight rows (w + i * w_stride) against
+// one activation row; y[i] = row i . a, bit for bit what vec_dot_fn gives. The rows share the
+// activation loads, the call and one transposed horizontal sum.
+using gemv_fn = void (*)(int64_t n, const void * w, size_t w_stride, int n_w, const void * a, float * y);
+
 struct dot_kernel {
     act_format   act;
     vec_dot_fn   dot;
     const char * isa;                // "avx512vnni", "avx2", "scalar"
     vec_dot4_fn  dot4 = nullptr;     // optional
     gemm_tile_fn tile = nullptr;     // optional; used for prefill when present
+    gemv_fn      gemv = nullptr;     // optional; used for decode when present
 };
 
 // Keyed by ggml type number; nullptr when the type has no kernel.

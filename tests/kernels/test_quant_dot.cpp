@@ -1,5 +1,6 @@
 // Each CPU dot kernel against its scalar twin and against the reference vec_dot, on random blocks
-// and several row lengths (1 block, odd block counts, f32/f16/bf16 tails).
+// and several row lengths (1 block, odd block counts, f32/f16/bf16 tails); the multi-row variants
+// (dot4, gemv with 1-4 weight rows) against the one-row kernel, bit for bit.
 //
 // Tolerances:
 //  - SIMD vs scalar twin: both see the same quantized activations, so they differ only in the
@@ -169,6 +170,21 @@ private slots:
                 fast->dot4(n, w.data(), three.data(), fact.size(), 3, out);
                 QCOMPARE(out[0], f);
                 QCOMPARE(out[2], f);
+            }
+            if (fast->gemv != nullptr) { // decode's kernel: rows side by side, each exactly as dot
+                std::vector<uint8_t> rows(w.size() * 4);
+                std::memcpy(rows.data(), w.data(), w.size());
+                for (int i = 1; i < 4; ++i) {
+                    const std::vector<uint8_t> other = random_row(tc, n, rng);
+                    std::memcpy(rows.data() + i * w.size(), other.data(), w.size());
+                }
+                for (int n_w = 1; n_w <= 4; ++n_w) {
+                    float out[5] = {-1.0f, -1.0f, -1.0f, -1.0f, -1.0f};
+                    fast->gemv(n, rows.data(), w.size(), n_w, fact.data(), out);
+                    for (int i = 0; i < 5; ++i) {
+                        QCOMPARE(out[i], i < n_w ? fast->dot(n, rows.data() + i * w.size(), fact.data()) : -1.0f);
+                    }
+                }
             }
             if (std::fabs(static_cast<double>(s) - ref) > act_err * 1.001 + order_tol) {
                 QFAIL(qPrintable(QStringLiteral("%1 scalar vs reference: %2 vs %3, bound %4")

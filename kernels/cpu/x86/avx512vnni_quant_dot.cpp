@@ -80,6 +80,47 @@ void quantize_row_q8_0x4_avx512(const float * x, void * dst, int64_t n) {
 
 namespace {
 
+// ---- horizontal sums ---------------------------------------------------------------------------
+
+// The sum of v's 16 lanes in a fixed tree: 256-bit halves, 128-bit halves, elements k and k + 2,
+// then 0 and 1 (the order GCC's _mm512_reduce_add_ps uses, written out so that hsum4 below
+// matches it bit for bit on any compiler).
+inline float hsum512(__m512 v) {
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    __m128       q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+
+// out[i] = hsum512(v[i]) for i < n_w (<= 4), the four sums transposed through shared shuffles:
+// the same pairs are added, so the results are the same bits.
+inline void hsum4(const __m512 * v, int n_w, float * out) {
+    const __m512 z = _mm512_setzero_ps();
+    const __m512 a = v[0], b = n_w > 1 ? v[1] : z, c = n_w > 2 ? v[2] : z, d = n_w > 3 ? v[3] : z;
+    // 128-bit lanes [a0 + a2, a1 + a3, b0 + b2, b1 + b3] and the same for c, d
+    const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(c, d, _MM_SHUFFLE(3, 2, 3, 2)));
+    // lane i: row i's 128-bit sum
+    __m512 q = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_f32x4(ab, cd, _MM_SHUFFLE(3, 1, 3, 1)));
+    q = _mm512_add_ps(q, _mm512_permute_ps(q, _MM_SHUFFLE(1, 0, 3, 2)));
+    q = _mm512_add_ps(q, _mm512_permute_ps(q, _MM_SHUFFLE(2, 3, 0, 1)));
+    const __m128 sums = _mm512_castps512_ps128(_mm512_maskz_compress_ps(0x1111, q));
+    _mm_mask_storeu_ps(out, static_cast<__mmask8>((1u << n_w) - 1), sums);
+}
+
+// ---- decode's weight stream -----------------------------------------------------------------------
+
+// A gemv call reads NW rows side by side, and the hardware prefetchers follow several such streams
+// in a page much worse than one: from DRAM, 4-row Q8_0 read at 6-9 GB/s on one core, against 20
+// row by row. Prefetching into L2 the bytes two calls ahead (the same place in the rows 2 * NW
+// further on) makes it 23 (v4_kernel_bench, rows4 cases). Prefetches past the matrix are harmless.
+inline void prefetch_ahead(const void * p, size_t bytes, size_t call_bytes) {
+    const char * q = static_cast<const char *>(p) + 2 * call_bytes;
+    for (size_t l = 0; l < bytes; l += 64) {
+        _mm_prefetch(q + l, _MM_HINT_T1);
+    }
+}
+
 // Index tables for vpermt2b / vpermw, built at compile time: lane j byte i of the result comes
 // from byte src of a group of four weight blocks, which two 64-byte loads at t0 and t1 hold.
 struct index_table {
@@ -256,7 +297,7 @@ void dot_groups(int64_t n, const void * w, const void * a, size_t a_stride, floa
         group_step<G, NA>(wg, ap, a_stride, g, acc0);
     }
     for (int r = 0; r < NA; ++r) {
-        out[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));
+        out[r] = hsum512(_mm512_add_ps(acc0[r], acc1[r]));
     }
 }
 
@@ -274,6 +315,90 @@ void dot4_g(int64_t n, const void * w, const void * a, size_t a_stride, int n_ac
         case 2: dot_groups<G, 2>(n, w, a, a_stride, out); break;
         case 3: dot_groups<G, 3>(n, w, a, a_stride, out); break;
         default: dot_groups<G, 4>(n, w, a, a_stride, out); break;
+    }
+}
+
+// One activation group as gemv_step takes it: values, scales, and the integer offset term (or,
+// with mins, the block sums as floats).
+struct act_group {
+    __m512i lo, hi, seed;
+    __m512  dy, sums_f;
+};
+
+template <class G>
+inline act_group load_act_group(const uint8_t * y) {
+    act_group     a;
+    const __m512i sums = _mm512_loadu_si512(y + 128);
+    a.lo = _mm512_loadu_si512(y);
+    a.hi = _mm512_loadu_si512(y + 64);
+    a.dy = _mm512_loadu_ps(reinterpret_cast<const float *>(y + 192));
+    if constexpr (G::has_min) {
+        a.seed = _mm512_setzero_si512();
+        a.sums_f = _mm512_cvtepi32_ps(sums);
+    } else {
+        a.seed = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sums, G::offset_shift));
+        a.sums_f = _mm512_setzero_ps();
+    }
+    return a;
+}
+
+// group_step for one weight group and one activation row, with the activation side loaded once
+// for all rows. The integer offset seeds vpdpbusd (the same 32-bit sum group_step forms by
+// subtracting it afterwards), so the float steps, and the result, are group_step's.
+template <class G>
+inline void gemv_step(const wgroup & w, const act_group & a, __m512 & acc) {
+    const __m512i s = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(a.seed, w.lo, a.lo), w.hi, a.hi);
+    acc = _mm512_fmadd_ps(_mm512_mul_ps(w.dx, a.dy), _mm512_cvtepi32_ps(s), acc);
+    if constexpr (G::has_min) {
+        acc = _mm512_fmadd_ps(_mm512_mul_ps(w.mx, a.dy), a.sums_f, acc);
+    }
+}
+
+// NW weight rows against one activation row, with dot_groups' two accumulator sets and order.
+template <class G, int NW>
+void gemv_groups(int64_t n, const uint8_t * wp, size_t w_stride, const uint8_t * ap, float * out) {
+    const int64_t    n_blocks = n / 32;
+    constexpr size_t gb = 4 * G::block_bytes;
+    __m512           acc0[NW], acc1[NW];
+    for (int i = 0; i < NW; ++i) {
+        acc0[i] = _mm512_setzero_ps();
+        acc1[i] = _mm512_setzero_ps();
+    }
+    int64_t b = 0;
+    size_t  g = 0;
+    for (; b + 8 <= n_blocks; b += 8, g += 2 * q8_0x4_group_bytes) {
+        const act_group a0 = load_act_group<G>(ap + g), a1 = load_act_group<G>(ap + g + q8_0x4_group_bytes);
+        for (int i = 0; i < NW; ++i) {
+            const uint8_t * wr = wp + i * w_stride + b * G::block_bytes;
+            prefetch_ahead(wr, 2 * gb, NW * w_stride);
+            gemv_step<G>(G::unpack(wr), a0, acc0[i]);
+            gemv_step<G>(G::unpack(wr + gb), a1, acc1[i]);
+        }
+    }
+    for (; b < n_blocks; b += 4, g += q8_0x4_group_bytes) {
+        const act_group a = load_act_group<G>(ap + g);
+        const int       k_blocks = static_cast<int>(n_blocks - b);
+        for (int i = 0; i < NW; ++i) {
+            const uint8_t * wr = wp + i * w_stride + b * G::block_bytes;
+            prefetch_ahead(wr, static_cast<size_t>(k_blocks < 4 ? k_blocks : 4) * G::block_bytes, NW * w_stride);
+            gemv_step<G>(k_blocks >= 4 ? G::unpack(wr) : G::unpack_tail(wr, k_blocks), a, acc0[i]);
+        }
+    }
+    for (int i = 0; i < NW; ++i) {
+        acc0[i] = _mm512_add_ps(acc0[i], acc1[i]);
+    }
+    hsum4(acc0, NW, out);
+}
+
+template <class G>
+void gemv_g(int64_t n, const void * w, size_t w_stride, int n_w, const void * a, float * out) {
+    const auto * wp = static_cast<const uint8_t *>(w);
+    const auto * ap = static_cast<const uint8_t *>(a);
+    switch (n_w) {
+        case 1: gemv_groups<G, 1>(n, wp, w_stride, ap, out); break;
+        case 2: gemv_groups<G, 2>(n, wp, w_stride, ap, out); break;
+        case 3: gemv_groups<G, 3>(n, wp, w_stride, ap, out); break;
+        default: gemv_groups<G, 4>(n, wp, w_stride, ap, out); break;
     }
 }
 
@@ -312,61 +437,50 @@ inline __m512i act_pair(const int8_t * q, int e) {
                               _mm256_loadu_si256(reinterpret_cast<const __m256i *>(q + e + 64)), 1);
 }
 
-template <int NA>
-void dot_q4_k_rows(int64_t n, const void * w, const void * a, size_t a_stride, float * out) {
-    const auto *  x = static_cast<const block_q4_k *>(w);
+// A Q4_K super-block unpacked: four registers of nibbles (sub-blocks as k_sc_idx says), their
+// sub-block scales spread by lane, the mins (each twice, against the two 16-element activation
+// sums of its sub-block), d and dmin.
+struct q4_k_unpacked {
+    __m512i q[4], scv[4];
+    __m256i mn16;
+    float   d, dmin;
+};
+
+inline q4_k_unpacked unpack_q4_k(const block_q4_k & x) {
     const __m512i m4 = _mm512_set1_epi8(0x0f);
-    __m512        acc[NA];
-    __m256        acc_m[NA]; // min corrections, 8 lanes
-    for (int r = 0; r < NA; ++r) {
-        acc[r] = _mm512_setzero_ps();
-        acc_m[r] = _mm256_setzero_ps();
+    q4_k_unpacked u;
+    const __m128i sm = scales_mins(x.scales);
+    const __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)); // 8 scales, then 8 mins
+    u.mn16 = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sm, sm));
+    const __m512i z0 = _mm512_loadu_si512(x.qs), z1 = _mm512_loadu_si512(x.qs + 64);
+    u.q[0] = _mm512_and_si512(z0, m4);
+    u.q[1] = _mm512_and_si512(_mm512_srli_epi16(z0, 4), m4);
+    u.q[2] = _mm512_and_si512(z1, m4);
+    u.q[3] = _mm512_and_si512(_mm512_srli_epi16(z1, 4), m4);
+    for (int k = 0; k < 4; ++k) {
+        u.scv[k] = _mm512_permutexvar_epi16(load_table(k_sc_idx[k]), sc16);
     }
-    for (int64_t b = 0; b < n / 256; ++b) {
-        const __m128i sm = scales_mins(x[b].scales);
-        const __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)); // 8 scales, then 8 mins
-        // each min twice, against the two 16-element sums of its sub-block
-        const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sm, sm));
-        __m512i       q[4], scv[4];
-        const __m512i z0 = _mm512_loadu_si512(x[b].qs), z1 = _mm512_loadu_si512(x[b].qs + 64);
-        q[0] = _mm512_and_si512(z0, m4);
-        q[1] = _mm512_and_si512(_mm512_srli_epi16(z0, 4), m4);
-        q[2] = _mm512_and_si512(z1, m4);
-        q[3] = _mm512_and_si512(_mm512_srli_epi16(z1, 4), m4);
-        for (int k = 0; k < 4; ++k) {
-            scv[k] = _mm512_permutexvar_epi16(load_table(k_sc_idx[k]), sc16);
-        }
-        const float xd = _cvtsh_ss(x[b].d), xdmin = _cvtsh_ss(x[b].dmin);
-        for (int r = 0; r < NA; ++r) {
-            const auto &  y = reinterpret_cast<const block_q8_k *>(static_cast<const uint8_t *>(a) + r * a_stride)[b];
-            const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums));
-            acc_m[r] = _mm256_fmadd_ps(_mm256_set1_ps(y.d * xdmin), _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, mn16)), acc_m[r]);
-            __m512i sumi = _mm512_setzero_si512();
-            for (int k = 0; k < 4; ++k) {
-                const __m512i yv = act_pair(y.qs, (k >> 1) * 128 + (k & 1) * 32);
-                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(q[k], yv), scv[k]);
-            }
-            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(y.d * xd), _mm512_cvtepi32_ps(sumi), acc[r]);
-        }
-    }
-    for (int r = 0; r < NA; ++r) {
-        out[r] = _mm512_reduce_add_ps(acc[r]) - hsum256(acc_m[r]);
+    u.d = _cvtsh_ss(x.d);
+    u.dmin = _cvtsh_ss(x.dmin);
+    return u;
+}
+
+// The four activation registers of a Q8_K super-block, matching q4_k_unpacked::q
+inline void load_act_q4_k(const block_q8_k & y, __m512i * yv) {
+    for (int k = 0; k < 4; ++k) {
+        yv[k] = act_pair(y.qs, (k >> 1) * 128 + (k & 1) * 32);
     }
 }
 
-float dot_q4_k(int64_t n, const void * w, const void * a) {
-    float out;
-    dot_q4_k_rows<1>(n, w, a, 0, &out);
-    return out;
-}
-
-void dot4_q4_k(int64_t n, const void * w, const void * a, size_t a_stride, int n_act, float * out) {
-    switch (n_act) {
-        case 1: dot_q4_k_rows<1>(n, w, a, a_stride, out); break;
-        case 2: dot_q4_k_rows<2>(n, w, a, a_stride, out); break;
-        case 3: dot_q4_k_rows<3>(n, w, a, a_stride, out); break;
-        default: dot_q4_k_rows<4>(n, w, a, a_stride, out); break;
+// One super-block: the scaled integer dot into acc, the min correction into acc_m.
+inline void q4_k_step(const q4_k_unpacked & u, const block_q8_k & y, const __m512i * yv, __m512 & acc, __m256 & acc_m) {
+    const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums));
+    acc_m = _mm256_fmadd_ps(_mm256_set1_ps(y.d * u.dmin), _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, u.mn16)), acc_m);
+    __m512i sumi = _mm512_setzero_si512();
+    for (int k = 0; k < 4; ++k) {
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(u.q[k], yv[k]), u.scv[k]);
     }
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(y.d * u.d), _mm512_cvtepi32_ps(sumi), acc);
 }
 
 // ---- Q6_K against Q8_K ------------------------------------------------------------------------
@@ -381,64 +495,150 @@ constexpr index_table scale_run_table(int first) {
 }
 constexpr index_table k_q6_sc_idx[4] = {scale_run_table(0), scale_run_table(4), scale_run_table(8), scale_run_table(12)};
 
-// One 64-byte load of ql and the matching 32 bytes of qh give elements [0, 64) (low nibbles, qh
-// bits 0-1 then 2-3) and [64, 128) (high nibbles, qh bits 4-5 then 6-7) of a 128-element half.
-template <int NA>
-void dot_q6_k_rows(int64_t n, const void * w, const void * a, size_t a_stride, float * out) {
-    const auto *  x = static_cast<const block_q6_k *>(w);
+// A Q6_K super-block unpacked: four registers of 6-bit quants (unsigned, w + 32), their scales
+// spread by lane, the 16 scales as int16 and d. One 64-byte load of ql and the matching 32 bytes of
+// qh give elements [0, 64) (low nibbles, qh bits 0-1 then 2-3) and [64, 128) (high nibbles, qh
+// bits 4-5 then 6-7) of a 128-element half.
+struct q6_k_unpacked {
+    __m512i q[4], scv[4];
+    __m256i sc16;
+    float   d;
+};
+
+inline q6_k_unpacked unpack_q6_k(const block_q6_k & x) {
     const __m512i m4 = _mm512_set1_epi8(0x0f), m2 = _mm512_set1_epi8(0x03);
     const __m512i shift_lo = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
     const __m512i shift_hi = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
-    __m512        acc[NA];
-    __m256        acc_o[NA]; // the -32 offsets, 8 lanes
-    for (int r = 0; r < NA; ++r) {
-        acc[r] = _mm512_setzero_ps();
-        acc_o[r] = _mm256_setzero_ps();
+    q6_k_unpacked u;
+    u.sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.scales)));
+    for (int c = 0; c < 2; ++c) {
+        const __m512i l = _mm512_loadu_si512(x.ql + 64 * c);
+        const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qh + 32 * c)));
+        const __m512i h_lo = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(h, shift_lo), m2), 4);
+        const __m512i h_hi = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(h, shift_hi), m2), 4);
+        u.q[2 * c] = _mm512_or_si512(_mm512_and_si512(l, m4), h_lo);
+        u.q[2 * c + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), h_hi);
     }
-    for (int64_t b = 0; b < n / 256; ++b) {
-        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x[b].scales)));
-        __m512i       q[4], scv[4];
-        for (int c = 0; c < 2; ++c) {
-            const __m512i l = _mm512_loadu_si512(x[b].ql + 64 * c);
-            const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(x[b].qh + 32 * c)));
-            const __m512i h_lo = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(h, shift_lo), m2), 4);
-            const __m512i h_hi = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(h, shift_hi), m2), 4);
-            q[2 * c] = _mm512_or_si512(_mm512_and_si512(l, m4), h_lo);
-            q[2 * c + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), h_hi);
-        }
-        for (int k = 0; k < 4; ++k) {
-            scv[k] = _mm512_permutexvar_epi16(load_table(k_q6_sc_idx[k]), _mm512_castsi256_si512(sc16));
-        }
-        const float xd = _cvtsh_ss(x[b].d);
-        for (int r = 0; r < NA; ++r) {
-            const auto &  y = reinterpret_cast<const block_q8_k *>(static_cast<const uint8_t *>(a) + r * a_stride)[b];
-            const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums));
-            acc_o[r] = _mm256_fmadd_ps(_mm256_set1_ps(32.0f * y.d * xd), _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, sc16)), acc_o[r]);
-            __m512i sumi = _mm512_setzero_si512();
-            for (int k = 0; k < 4; ++k) {
-                const __m512i yv = _mm512_loadu_si512(y.qs + 64 * k);
-                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(q[k], yv), scv[k]);
-            }
-            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(y.d * xd), _mm512_cvtepi32_ps(sumi), acc[r]);
-        }
+    for (int k = 0; k < 4; ++k) {
+        u.scv[k] = _mm512_permutexvar_epi16(load_table(k_q6_sc_idx[k]), _mm512_castsi256_si512(u.sc16));
     }
-    for (int r = 0; r < NA; ++r) {
-        out[r] = _mm512_reduce_add_ps(acc[r]) - hsum256(acc_o[r]);
+    u.d = _cvtsh_ss(x.d);
+    return u;
+}
+
+// One super-block: the scaled integer dot into acc, the -32 offsets into acc_o.
+inline void q6_k_step(const q6_k_unpacked & u, const block_q8_k & y, const __m512i * yv, __m512 & acc, __m256 & acc_o) {
+    const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums));
+    acc_o = _mm256_fmadd_ps(_mm256_set1_ps(32.0f * y.d * u.d), _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, u.sc16)), acc_o);
+    __m512i sumi = _mm512_setzero_si512();
+    for (int k = 0; k < 4; ++k) {
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(u.q[k], yv[k]), u.scv[k]);
+    }
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(y.d * u.d), _mm512_cvtepi32_ps(sumi), acc);
+}
+
+inline void load_act_q6_k(const block_q8_k & y, __m512i * yv) {
+    for (int k = 0; k < 4; ++k) {
+        yv[k] = _mm512_loadu_si512(y.qs + 64 * k);
     }
 }
 
-float dot_q6_k(int64_t n, const void * w, const void * a) {
+// ---- K-quant row loops ---------------------------------------------------------------------------
+
+// K: the weight block type, its unpacked form, the activation registers and the per-super-block
+// step; `second` accumulates K's 8-lane correction (mins or offsets), subtracted at the end.
+struct q4_k_kind {
+    using block = block_q4_k;
+    static q4_k_unpacked unpack(const block & x) { return unpack_q4_k(x); }
+    static void          load_act(const block_q8_k & y, __m512i * yv) { load_act_q4_k(y, yv); }
+    static void          step(const q4_k_unpacked & u, const block_q8_k & y, const __m512i * yv, __m512 & acc, __m256 & second) {
+        q4_k_step(u, y, yv, acc, second);
+    }
+};
+struct q6_k_kind {
+    using block = block_q6_k;
+    static q6_k_unpacked unpack(const block & x) { return unpack_q6_k(x); }
+    static void          load_act(const block_q8_k & y, __m512i * yv) { load_act_q6_k(y, yv); }
+    static void          step(const q6_k_unpacked & u, const block_q8_k & y, const __m512i * yv, __m512 & acc, __m256 & second) {
+        q6_k_step(u, y, yv, acc, second);
+    }
+};
+
+// One weight row against NA activation rows (prefill): each super-block is unpacked once.
+template <class K, int NA>
+void dot_k_rows(int64_t n, const void * w, const void * a, size_t a_stride, float * out) {
+    const auto * x = static_cast<const typename K::block *>(w);
+    __m512       acc[NA];
+    __m256       second[NA];
+    for (int r = 0; r < NA; ++r) {
+        acc[r] = _mm512_setzero_ps();
+        second[r] = _mm256_setzero_ps();
+    }
+    for (int64_t b = 0; b < n / 256; ++b) {
+        const auto u = K::unpack(x[b]);
+        for (int r = 0; r < NA; ++r) {
+            const auto & y = reinterpret_cast<const block_q8_k *>(static_cast<const uint8_t *>(a) + r * a_stride)[b];
+            __m512i      yv[4];
+            K::load_act(y, yv);
+            K::step(u, y, yv, acc[r], second[r]);
+        }
+    }
+    for (int r = 0; r < NA; ++r) {
+        out[r] = hsum512(acc[r]) - hsum256(second[r]);
+    }
+}
+
+// NW weight rows against one activation row (decode): each activation super-block is loaded
+// once. Per row the same steps as dot_k_rows, so the same bits.
+template <class K, int NW>
+void gemv_k_rows(int64_t n, const uint8_t * w, size_t w_stride, const block_q8_k * y, float * out) {
+    __m512 acc[NW];
+    __m256 second[NW];
+    for (int i = 0; i < NW; ++i) {
+        acc[i] = _mm512_setzero_ps();
+        second[i] = _mm256_setzero_ps();
+    }
+    for (int64_t b = 0; b < n / 256; ++b) {
+        __m512i yv[4];
+        K::load_act(y[b], yv);
+        for (int i = 0; i < NW; ++i) {
+            const auto & x = reinterpret_cast<const typename K::block *>(w + i * w_stride)[b];
+            prefetch_ahead(&x, sizeof x, NW * w_stride);
+            K::step(K::unpack(x), y[b], yv, acc[i], second[i]);
+        }
+    }
+    hsum4(acc, NW, out);
+    for (int i = 0; i < NW; ++i) {
+        out[i] -= hsum256(second[i]);
+    }
+}
+
+template <class K>
+float dot_k(int64_t n, const void * w, const void * a) {
     float out;
-    dot_q6_k_rows<1>(n, w, a, 0, &out);
+    dot_k_rows<K, 1>(n, w, a, 0, &out);
     return out;
 }
 
-void dot4_q6_k(int64_t n, const void * w, const void * a, size_t a_stride, int n_act, float * out) {
+template <class K>
+void dot4_k(int64_t n, const void * w, const void * a, size_t a_stride, int n_act, float * out) {
     switch (n_act) {
-        case 1: dot_q6_k_rows<1>(n, w, a, a_stride, out); break;
-        case 2: dot_q6_k_rows<2>(n, w, a, a_stride, out); break;
-        case 3: dot_q6_k_rows<3>(n, w, a, a_stride, out); break;
-        default: dot_q6_k_rows<4>(n, w, a, a_stride, out); break;
+        case 1: dot_k_rows<K, 1>(n, w, a, a_stride, out); break;
+        case 2: dot_k_rows<K, 2>(n, w, a, a_stride, out); break;
+        case 3: dot_k_rows<K, 3>(n, w, a, a_stride, out); break;
+        default: dot_k_rows<K, 4>(n, w, a, a_stride, out); break;
+    }
+}
+
+template <class K>
+void gemv_k(int64_t n, const void * w, size_t w_stride, int n_w, const void * a, float * out) {
+    const auto * wp = static_cast<const uint8_t *>(w);
+    const auto * y = static_cast<const block_q8_k *>(a);
+    switch (n_w) {
+        case 1: gemv_k_rows<K, 1>(n, wp, w_stride, y, out); break;
+        case 2: gemv_k_rows<K, 2>(n, wp, w_stride, y, out); break;
+        case 3: gemv_k_rows<K, 3>(n, wp, w_stride, y, out); break;
+        default: gemv_k_rows<K, 4>(n, wp, w_stride, y, out); break;
     }
 }
 
@@ -498,7 +698,7 @@ void float_tile(int64_t n, const void * w, size_t w_stride, const void * a, size
     }
     for (int r = 0; r < NA; ++r) {
         for (int i = 0; i < NW; ++i) {
-            y[r * y_stride + i] = _mm512_reduce_add_ps(acc[i][r]);
+            y[r * y_stride + i] = hsum512(acc[i][r]);
         }
     }
 }
@@ -540,13 +740,13 @@ struct entry {
 constexpr entry k_vnni[] = {
     {0, {act_format::f32, float_dot<load_f32>, "avx512", nullptr, float_gemm_tile<load_f32>}},
     {1, {act_format::f32, float_dot<load_f16>, "avx512", nullptr, float_gemm_tile<load_f16>}},
-    {2, {act_format::q8_0x4, dot_g<q4_0_group>, "avx512vnni", dot4_g<q4_0_group>}},
-    {qtype_q4_1, {act_format::q8_0x4, dot_g<q4_1_group>, "avx512vnni", dot4_g<q4_1_group>}},
-    {qtype_q5_0, {act_format::q8_0x4, dot_g<q5_0_group>, "avx512vnni", dot4_g<q5_0_group>}},
-    {qtype_q5_1, {act_format::q8_0x4, dot_g<q5_1_group>, "avx512vnni", dot4_g<q5_1_group>}},
-    {8, {act_format::q8_0x4, dot_g<q8_0_group>, "avx512vnni", dot4_g<q8_0_group>}},
-    {12, {act_format::q8_k, dot_q4_k, "avx512vnni", dot4_q4_k}},
-    {14, {act_format::q8_k, dot_q6_k, "avx512vnni", dot4_q6_k}},
+    {2, {act_format::q8_0x4, dot_g<q4_0_group>, "avx512vnni", dot4_g<q4_0_group>, nullptr, gemv_g<q4_0_group>}},
+    {qtype_q4_1, {act_format::q8_0x4, dot_g<q4_1_group>, "avx512vnni", dot4_g<q4_1_group>, nullptr, gemv_g<q4_1_group>}},
+    {qtype_q5_0, {act_format::q8_0x4, dot_g<q5_0_group>, "avx512vnni", dot4_g<q5_0_group>, nullptr, gemv_g<q5_0_group>}},
+    {qtype_q5_1, {act_format::q8_0x4, dot_g<q5_1_group>, "avx512vnni", dot4_g<q5_1_group>, nullptr, gemv_g<q5_1_group>}},
+    {8, {act_format::q8_0x4, dot_g<q8_0_group>, "avx512vnni", dot4_g<q8_0_group>, nullptr, gemv_g<q8_0_group>}},
+    {12, {act_format::q8_k, dot_k<q4_k_kind>, "avx512vnni", dot4_k<q4_k_kind>, nullptr, gemv_k<q4_k_kind>}},
+    {14, {act_format::q8_k, dot_k<q6_k_kind>, "avx512vnni", dot4_k<q6_k_kind>, nullptr, gemv_k<q6_k_kind>}},
 };
 
 } // namespace
