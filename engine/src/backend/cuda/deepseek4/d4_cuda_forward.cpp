@@ -372,6 +372,7 @@ namespace {
 } // namespace
 
 std::string d4_cuda_unavailable_reason() { return "this build has no CUDA (nvcc was not found at configure time)"; }
+d4_cuda_device d4_cuda_device_info() { return {}; }
 std::shared_ptr<const d4_cuda_model> d4_cuda_upload(const d4_model &) { no_cuda(); }
 d4_cuda_state d4_cuda_new_state(const d4_cuda_model &) { no_cuda(); }
 std::vector<float> d4_cuda_eval(const d4_cuda_model &, d4_cuda_state &, const std::vector<int32_t> &, bool) { no_cuda(); }
