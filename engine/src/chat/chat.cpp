@@ -105,10 +105,9 @@ chat_result chat_runner::generate(const chat_request & request, const text_callb
         }
     };
 
-    std::span<const float> logits = m_session.logits();
     clock_type::time_point first_token_at;
     while (true) {
-        const int32_t next = smp.sample(logits);
+        const int32_t next = m_session.sample(smp); // a CUDA session draws on the device: one id back
         smp.accept(next);
         if (result.n_generated++ == 0) {
             first_token_at      = clock_type::now();
@@ -123,7 +122,7 @@ chat_result chat_runner::generate(const chat_request & request, const text_callb
             result.context_full = true;
             break;
         }
-        logits = m_session.decode_one(next, cancel);
+        m_session.decode(next, cancel);
     }
     emit(gen.finish());
     if (gen.reason() != stop_reason::stop_string) {
