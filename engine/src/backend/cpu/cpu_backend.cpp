@@ -80,24 +80,29 @@ public:
         // consecutive rows, so each thread reads one long stream that the hardware prefetcher
         // follows. (A 64-row cap cost Gemma 3 270M decode ~10-15%: each restart of the stream
         // waits on DRAM latency.)
-        // Decode with a gemv kernel (four weight rows per call): chunks of whole calls.
-        const bool    gemv = n_rows == 1 && k->gemv != nullptr && !two_pass;
-        const int64_t chunk = gemv ? std::max<int64_t>((per_thread / 4 + 3) / 4 * 4, 4) : std::max<int64_t>(per_thread / 4, 1);
+        const bool gemv = n_rows == 1 && k->gemv != nullptr && !two_pass;
+        if (gemv) {
+            // Decode with a gemv kernel (four weight rows per call, which share the activation
+            // loads and the horizontal sums; the kernel prefetches ahead, as the hardware follows
+            // four side-by-side streams poorly): chunks of whole calls. One, two or four chunks per
+            // thread measured the same within run-to-run noise; chunks that shrink towards the
+            // end of the matrix were slower (each start of a stream waits on DRAM).
+            const int64_t chunk = std::max<int64_t>((per_thread / 4 + 3) / 4 * 4, 4);
+            m_pool.run(static_cast<int>((n_out + chunk - 1) / chunk), [&](int c, int) {
+                const int64_t o1 = std::min(n_out, (c + 1) * chunk);
+                for (int64_t o = c * chunk; o < o1; o += 4) {
+                    k->gemv(w.n_in, w.data + static_cast<size_t>(o) * w.row_bytes, w.row_bytes,
+                            static_cast<int>(std::min<int64_t>(4, o1 - o)), act, y + o);
+                }
+            });
+            return;
+        }
+        const int64_t chunk = std::max<int64_t>(per_thread / 4, 1);
         const int     n_chunks = static_cast<int>((n_out + chunk - 1) / chunk);
         constexpr int k_tile = 32; // activation rows per pass over a weight chunk
         m_pool.run(n_chunks, [&](int c, int) {
             const int64_t o0 = c * chunk;
             const int64_t o1 = std::min(n_out, o0 + chunk);
-            if (gemv) {
-                // four consecutive weight rows per call share the activation loads and the
-                // horizontal sums; the kernel prefetches ahead, as the hardware follows four
-                // streams poorly
-                for (int64_t o = o0; o < o1; o += 4) {
-                    k->gemv(w.n_in, w.data + static_cast<size_t>(o) * w.row_bytes, w.row_bytes,
-                            static_cast<int>(std::min<int64_t>(4, o1 - o)), act, y + o);
-                }
-                return;
-            }
             for (int t0 = 0; t0 < n_rows; t0 += k_tile) {
                 const int t1 = std::min(n_rows, t0 + k_tile);
                 if (k->tile != nullptr && !two_pass && n_rows > 1) {
