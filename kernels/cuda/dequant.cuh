@@ -9,12 +9,15 @@
 //
 // Bytes are read one at a time: GGUF blocks are 17..210 bytes, so a block (or its fp16 scale) is
 // not aligned in general. The formulas and their order follow kernels/reference/dequantize.cpp,
-// which the tests compare against.
+// which the tests compare against. Everything here is __host__ __device__, so a unit test checks
+// the chunk arithmetic against the reference on machines without a GPU (test_cuda_dequant_host).
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include <cuda_fp16.h>
+#include <cuda_runtime.h>
 
 namespace v4::kernels::cuda {
 
@@ -24,30 +27,36 @@ enum : uint32_t {
     t_q3_k = 11, t_q4_k = 12, t_q5_k = 13, t_q6_k = 14, t_bf16 = 30, t_mxfp4 = 39,
 };
 
-__device__ __forceinline__ float ld_f16(const uint8_t * p) {
+__host__ __device__ __forceinline__ float bits_to_float(uint32_t bits) {
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+__host__ __device__ __forceinline__ float ld_f16(const uint8_t * p) {
     const unsigned short bits = static_cast<unsigned short>(p[0] | (p[1] << 8));
     return __half2float(__ushort_as_half(bits));
 }
 
-__device__ __forceinline__ float ld_bf16(const uint8_t * p) {
+__host__ __device__ __forceinline__ float ld_bf16(const uint8_t * p) {
     const uint32_t bits = static_cast<uint32_t>(p[0] | (p[1] << 8)) << 16;
-    return __uint_as_float(bits);
+    return bits_to_float(bits);
 }
 
-__device__ __forceinline__ float ld_f32(const uint8_t * p) {
+__host__ __device__ __forceinline__ float ld_f32(const uint8_t * p) {
     const uint32_t bits = static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
                           (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
-    return __uint_as_float(bits);
+    return bits_to_float(bits);
 }
 
 // 2^(e - 128) (ggml_e8m0_to_fp32_half); e < 2 gives the subnormal 2^-127 / 2^-128 exactly.
-__device__ __forceinline__ float e8m0_half(uint8_t e) {
+__host__ __device__ __forceinline__ float e8m0_half(uint8_t e) {
     const uint32_t bits = e < 2 ? (0x00200000u << e) : (static_cast<uint32_t>(e - 1) << 23);
-    return __uint_as_float(bits);
+    return bits_to_float(bits);
 }
 
 // q4_K / q5_K: the 6-bit scale and min of sub-block j (0..7) (ggml get_scale_min_k4).
-__device__ __forceinline__ void scale_min_k4(int j, const uint8_t * q, float & sc, float & mn) {
+__host__ __device__ __forceinline__ void scale_min_k4(int j, const uint8_t * q, float & sc, float & mn) {
     if (j < 4) {
         sc = static_cast<float>(q[j] & 63);
         mn = static_cast<float>(q[j + 4] & 63);
@@ -58,7 +67,7 @@ __device__ __forceinline__ void scale_min_k4(int j, const uint8_t * q, float & s
 }
 
 // q3_K: the signed 6-bit scale of 16-element group `is` (0..15) of a super-block.
-__device__ __forceinline__ int q3k_scale(const uint8_t * scales, int is) {
+__host__ __device__ __forceinline__ int q3k_scale(const uint8_t * scales, int is) {
     const int low = is < 8 ? (scales[is] & 0xF) : (scales[is - 8] >> 4);
     const int high = (scales[8 + is % 4] >> (2 * (is / 4))) & 3;
     return (low | (high << 4)) - 32;
@@ -89,7 +98,7 @@ __host__ __device__ constexpr int block_bytes(uint32_t t) {
 }
 
 // Writes elements [32c, 32c + 32) of `row` (a row of type t) to out[0..31].
-__device__ inline void dequant_chunk(uint32_t t, const uint8_t * row, int64_t c, float out[32]) {
+__host__ __device__ inline void dequant_chunk(uint32_t t, const uint8_t * row, int64_t c, float out[32]) {
     switch (t) {
         case t_f32: {
             const uint8_t * p = row + c * 128;

@@ -25,14 +25,20 @@ __host__ __device__ constexpr bool has_int_chunk(uint32_t t) {
 }
 
 // Four bytes at any address, little endian (the blocks are not 4-byte aligned).
-__device__ __forceinline__ uint32_t ld_u32(const uint8_t * p) {
+__host__ __device__ __forceinline__ uint32_t ld_u32(const uint8_t * p) {
     return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
            (static_cast<uint32_t>(p[3]) << 24);
 }
 
 // 16 elements j (low nibbles, words 0..3) and j + 16 (high nibbles, words 4..7) of a 32-element
 // nibble block, plus the fifth bits of qh (bit j of qh: element j) when qh != null.
-__device__ __forceinline__ void nibble_words(const uint8_t * qs, const uint32_t * qh, int (&qw)[8]) {
+// Each byte of x minus k (per byte, both small: x's bytes in 0..63, k <= 32), as signed bytes.
+// Biasing every byte by 128 first keeps the word subtraction from borrowing across bytes.
+__host__ __device__ __forceinline__ int sub_bytes(uint32_t x, uint32_t k) {
+    return static_cast<int>(((x + 0x80808080u) - k * 0x01010101u) ^ 0x80808080u);
+}
+
+__host__ __device__ __forceinline__ void nibble_words(const uint8_t * qs, const uint32_t * qh, int (&qw)[8]) {
     for (int i = 0; i < 4; ++i) {
         const uint32_t w = ld_u32(qs + 4 * i);
         uint32_t       lo = w & 0x0F0F0F0Fu, hi = (w >> 4) & 0x0F0F0F0Fu;
@@ -47,14 +53,14 @@ __device__ __forceinline__ void nibble_words(const uint8_t * qs, const uint32_t 
     }
 }
 
-__device__ inline void int_chunk_of(uint32_t t, const uint8_t * row, int64_t c, int_chunk & o) {
+__host__ __device__ inline void int_chunk_of(uint32_t t, const uint8_t * row, int64_t c, int_chunk & o) {
     o.min = 0.0f;
     switch (t) {
         case t_q4_0: { // (nibble - 8) * d
             const uint8_t * b = row + c * 18;
             o.scale[0] = o.scale[1] = ld_f16(b);
             nibble_words(b + 2, nullptr, o.qw);
-            for (int i = 0; i < 8; ++i) o.qw[i] = static_cast<int>(__vsubss4(static_cast<unsigned>(o.qw[i]), 0x08080808u));
+            for (int i = 0; i < 8; ++i) o.qw[i] = sub_bytes(static_cast<uint32_t>(o.qw[i]), 8);
             return;
         }
         case t_q4_1: { // nibble * d + m
@@ -69,7 +75,7 @@ __device__ inline void int_chunk_of(uint32_t t, const uint8_t * row, int64_t c, 
             o.scale[0] = o.scale[1] = ld_f16(b);
             const uint32_t qh = ld_u32(b + 2);
             nibble_words(b + 6, &qh, o.qw);
-            for (int i = 0; i < 8; ++i) o.qw[i] = static_cast<int>(__vsubss4(static_cast<unsigned>(o.qw[i]), 0x10101010u));
+            for (int i = 0; i < 8; ++i) o.qw[i] = sub_bytes(static_cast<uint32_t>(o.qw[i]), 16);
             return;
         }
         case t_q5_1: { // 5-bit * d + m
@@ -152,7 +158,7 @@ __device__ inline void int_chunk_of(uint32_t t, const uint8_t * row, int64_t c, 
             for (int i = 0; i < 8; ++i) {
                 const uint32_t lo = (ld_u32(ql + 4 * i) >> lshift) & 0x0F0F0F0Fu;
                 const uint32_t hi = ((ld_u32(qh + 4 * i) >> hshift) & 0x03030303u) << 4;
-                o.qw[i] = static_cast<int>(__vsubss4(lo | hi, 0x20202020u));
+                o.qw[i] = sub_bytes(lo | hi, 32);
             }
             return;
         }

@@ -1,0 +1,88 @@
+// The CUDA chunk decoders (kernels/cuda/dequant.cuh: f32 values; dequant_int.cuh: the packed
+// integers + scales the dp4a GEMV uses) run on the host here, against kernels/reference, for every
+// weight type and every chunk of random rows. They are __host__ __device__, so this checks their
+// index arithmetic (chunk -> block, sub-block scales, bit positions, byte packing) on any machine;
+// on a GPU, test_cuda_matmul checks the same code inside the kernels.
+#include <QTest>
+
+#include <cmath>
+
+#include "cuda/dequant_int.cuh"
+#include "cuda_test_util.h"
+
+namespace kc = v4::kernels::cuda;
+using v4::kernels::qtype;
+
+Q_DECLARE_METATYPE(qtype)
+
+namespace {
+
+// Value j of an integer chunk: scale[j / 16] * q[j] + min.
+float int_chunk_value(const kc::int_chunk & ch, int j) {
+    const auto q = static_cast<int8_t>(static_cast<uint32_t>(ch.qw[j / 4]) >> (8 * (j % 4)));
+    return ch.scale[j / 16] * static_cast<float>(q) + ch.min;
+}
+
+} // namespace
+
+class TestCudaDequantHost : public QObject {
+    Q_OBJECT
+
+private slots:
+    void chunksMatchReference_data() {
+        QTest::addColumn<qtype>("type");
+        QTest::addColumn<int>("n_in");
+        const struct { qtype t; const char * name; int n_in; } types[] = {
+            {qtype::f32, "f32", 96},     {qtype::f16, "f16", 160},     {qtype::bf16, "bf16", 224},
+            {qtype::q4_0, "q4_0", 352},  {qtype::q4_1, "q4_1", 96},    {qtype::q5_0, "q5_0", 160},
+            {qtype::q5_1, "q5_1", 288},  {qtype::q8_0, "q8_0", 608},   {qtype::mxfp4, "mxfp4", 2880},
+            {qtype::q3_k, "q3_K", 768},  {qtype::q4_k, "q4_K", 1280},  {qtype::q5_k, "q5_K", 512},
+            {qtype::q6_k, "q6_K", 2304},
+        };
+        for (const auto & c : types) QTest::newRow(c.name) << c.t << c.n_in;
+    }
+    void chunksMatchReference() {
+        QFETCH(qtype, type);
+        QFETCH(int, n_in);
+        const int64_t              n_rows = 5;
+        const std::vector<uint8_t> bytes = cudatest::random_rows(type, n_rows, n_in, 7u + n_in);
+        const uint32_t             t = static_cast<uint32_t>(type);
+        const bool                 integer = type != qtype::f32 && type != qtype::f16 && type != qtype::bf16;
+        QCOMPARE(kc::has_int_chunk(t), integer);
+        for (int64_t r = 0; r < n_rows; ++r) {
+            const std::vector<float> want = cudatest::reference_row(type, bytes, r, n_in);
+            const uint8_t *          row = bytes.data() + cudatest::row_bytes(type, n_in) * r;
+            for (int64_t c = 0; c < n_in / 32; ++c) {
+                float f[32];
+                kc::dequant_chunk(t, row, c, f);
+                kc::int_chunk ch{};
+                if (integer) kc::int_chunk_of(t, row, c, ch);
+                for (int j = 0; j < 32; ++j) {
+                    const float w = want[c * 32 + j], tol = 1e-6f * (1.0f + std::abs(w));
+                    if (std::abs(f[j] - w) > tol || (integer && std::abs(int_chunk_value(ch, j) - w) > tol)) {
+                        QFAIL(qPrintable(QStringLiteral("row %1 element %2: float %3, integer %4, reference %5")
+                                             .arg(r).arg(c * 32 + j).arg(f[j])
+                                             .arg(integer ? int_chunk_value(ch, j) : 0.0f).arg(w)));
+                    }
+                }
+            }
+        }
+    }
+
+    // The per-byte subtraction the integer decoders use, for every byte value they produce.
+    void subtractsPerByte() {
+        for (uint32_t k : {8u, 16u, 32u}) {
+            for (uint32_t v = 0; v < 64; ++v) {
+                const uint32_t x = v | ((63 - v) << 8) | ((v / 2) << 16) | ((v % 7) << 24);
+                const uint32_t got = static_cast<uint32_t>(kc::sub_bytes(x, k));
+                for (int b = 0; b < 4; ++b) {
+                    const int in = static_cast<int>((x >> (8 * b)) & 0xFF);
+                    QCOMPARE(static_cast<int>(static_cast<int8_t>(got >> (8 * b))), in - static_cast<int>(k));
+                }
+            }
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCudaDequantHost)
+#include "test_cuda_dequant_host.moc"
