@@ -134,6 +134,44 @@ private slots:
         }
     }
 
+    // The device sampler's adjustment list, applied as its kernel applies it, changes the logits
+    // exactly as the host sampler's bias + penalties do (window, out-of-range ids, bans, repeats).
+    void sampleAdjustmentsMatchTheHostSampler() {
+        v4::sampler_params sp;
+        sp.repetition_penalty = 1.3f;
+        sp.presence_penalty = 0.25f;
+        sp.frequency_penalty = 0.1f;
+        sp.penalty_last_n = 6;
+        sp.logit_bias = {{3, 2.0f}, {9, -INFINITY}, {-1, 5.0f}, {500, 1.0f}}; // -1 and 500: outside
+        v4::sampler smp(sp);
+        for (int32_t t : {1, 7, 7, 3, 700, 4, 7, 2, 1}) smp.accept(t); // window: the last 6
+        const uint32_t                       n_vocab = 12;
+        const std::vector<sample_adjustment> adj = sample_adjustments(smp, n_vocab);
+        std::vector<float> logits(n_vocab), want(n_vocab);
+        for (uint32_t i = 0; i < n_vocab; ++i) logits[i] = want[i] = float(i) - 5.5f;
+        v4::apply_logit_bias(want, sp);
+        const std::vector<int32_t> window(smp.history().end() - 6, smp.history().end());
+        v4::apply_penalties(want, window, sp);
+        for (size_t i = 1; i < adj.size(); ++i) QVERIFY(adj[i - 1].id < adj[i].id); // distinct, in id order
+        for (const sample_adjustment & a : adj) {
+            float & l = logits[size_t(a.id)];
+            l += a.bias;
+            if (a.count > 0) {
+                l = l > 0.0f ? l / sp.repetition_penalty : l * sp.repetition_penalty;
+                l -= float(a.count) * sp.frequency_penalty + sp.presence_penalty;
+            }
+        }
+        for (uint32_t i = 0; i < n_vocab; ++i) QCOMPARE(logits[i], want[i]);
+        // Penalties off: only the bias remains.
+        sp.repetition_penalty = 1.0f;
+        sp.presence_penalty = sp.frequency_penalty = 0.0f;
+        v4::sampler plain(sp);
+        plain.accept(7);
+        const std::vector<sample_adjustment> bias_only = sample_adjustments(plain, n_vocab);
+        QCOMPARE(bias_only.size(), size_t(2));
+        QVERIFY(bias_only[0].id == 3 && bias_only[0].count == 0 && bias_only[1].id == 9);
+    }
+
     // session::sample and session::decode are the host sampler and decode_one wherever the session
     // runs (here the CPU; on a GPU machine test_cuda_forward checks the device path the same way).
     void sessionSampleAndDecodeFollowTheHostPath() {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 namespace v4::detail {
 
@@ -55,6 +56,33 @@ cuda_scratch_layout plan_cuda_scratch(const hparams & hp, uint32_t n_batch, uint
     s.pos0 = take(c, sizeof(int32_t));
     s.total = c;
     return s;
+}
+
+std::vector<sample_adjustment> sample_adjustments(const sampler & smp, uint32_t n_vocab) {
+    const sampler_params &   sp = smp.params();
+    std::span<const int32_t> window = smp.history();
+    if (sp.penalty_last_n > 0 && window.size() > static_cast<size_t>(sp.penalty_last_n)) {
+        window = window.last(static_cast<size_t>(sp.penalty_last_n));
+    }
+    const bool rep = sp.repetition_penalty != 1.0f && sp.repetition_penalty > 0.0f;
+    const bool rest = sp.presence_penalty != 0.0f || sp.frequency_penalty != 0.0f;
+    auto       in_vocab = [&](int32_t id) { return id >= 0 && static_cast<uint32_t>(id) < n_vocab; };
+    std::map<int32_t, sample_adjustment> by_id;
+    for (const auto & [id, bias] : sp.logit_bias) {
+        if (in_vocab(id)) by_id[id] = {id, bias, 0};
+    }
+    if (rep || rest) {
+        for (const int32_t id : window) {
+            if (!in_vocab(id)) continue;
+            sample_adjustment & a = by_id[id];
+            a.id = id;
+            ++a.count;
+        }
+    }
+    std::vector<sample_adjustment> out;
+    out.reserve(by_id.size());
+    for (const auto & entry : by_id) out.push_back(entry.second);
+    return out;
 }
 
 uint64_t cuda_kv_bytes(const hparams & hp, uint32_t n_ctx) {

@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <string>
 
+#include <vector>
+
 #include "models/model_impl.h"
+#include "v4/sampler.h"
 
 namespace v4::detail {
 
@@ -26,8 +29,19 @@ bool uses_prefill_attention(int n_tokens);
 // launches); longer ones the tiled GEMM. Equal to kernels/cuda gemv_max_rows.
 constexpr int cuda_gemv_max_rows = 8;
 
-// Bytes of one kernels/cuda sample_adjust entry (id, bias, count).
-constexpr size_t cuda_sample_adjust_bytes = 12;
+// One vocabulary id whose logit the sampler's bias or penalties change, as the device sampler
+// (kernels/cuda sample_adjust, the same layout) applies it: logit += bias; then, when count > 0,
+// the repetition penalty (divide a positive logit, multiply a negative one) and
+// count * frequency + presence subtracted.
+struct sample_adjustment {
+    int32_t id = 0;
+    float   bias = 0.0f;
+    int32_t count = 0; // occurrences in the penalty window; 0 when the penalties are off
+};
+constexpr size_t cuda_sample_adjust_bytes = sizeof(sample_adjustment);
+// The adjustments sampler::sample would make to the logits (logit_bias, then the penalties over the
+// last penalty_last_n accepted tokens), one per distinct id inside the vocabulary, in id order.
+std::vector<sample_adjustment> sample_adjustments(const sampler & smp, uint32_t n_vocab);
 
 // Byte offsets (256-aligned) of the activations of one ubatch of up to n_batch tokens.
 struct cuda_scratch_layout {

@@ -7,7 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
+#include <cstddef>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -80,7 +80,10 @@ namespace kc = v4::kernels::cuda;
 // The CUDA-free plan (cuda_plan.h) restates these kernel constants; they must agree.
 static_assert(kc::attention_query_tile == cuda_prefill_attention_tile);
 static_assert(kc::gemv_max_rows == cuda_gemv_max_rows);
-static_assert(sizeof(kc::sample_adjust) == cuda_sample_adjust_bytes);
+static_assert(sizeof(kc::sample_adjust) == sizeof(sample_adjustment) &&
+              offsetof(kc::sample_adjust, id) == offsetof(sample_adjustment, id) &&
+              offsetof(kc::sample_adjust, bias) == offsetof(sample_adjustment, bias) &&
+              offsetof(kc::sample_adjust, count) == offsetof(sample_adjustment, count));
 
 void check(cudaError_t err, const char * what) {
     if (err != cudaSuccess) {
@@ -373,35 +376,13 @@ private:
         if (!m_logits_ready) throw Error(ErrorCode::internal, "CUDA session: no logits (no forward pass finished)");
     }
 
-    // The ids whose logits smp's bias or penalties change, as sampler::prepare() changes them
-    // (bias first, then the penalties over the last penalty_last_n accepted tokens), copied to the
-    // device. Returns how many; distinct ids, at most n_vocab.
+    // smp's bias and penalty adjustments (sample_adjustments) copied to the device; returns how
+    // many (distinct ids, at most n_vocab: the scratch holds n_vocab entries).
     size_t upload_adjustments(const sampler & smp) {
-        const sampler_params &   sp = smp.params();
-        std::span<const int32_t> window = smp.history();
-        if (sp.penalty_last_n > 0 && window.size() > static_cast<size_t>(sp.penalty_last_n)) {
-            window = window.last(static_cast<size_t>(sp.penalty_last_n));
-        }
-        const bool rep = sp.repetition_penalty != 1.0f && sp.repetition_penalty > 0.0f;
-        const bool rest = sp.presence_penalty != 0.0f || sp.frequency_penalty != 0.0f;
-        auto       in_vocab = [&](int32_t id) { return id >= 0 && static_cast<uint32_t>(id) < m_hp.n_vocab; };
-        std::map<int32_t, kc::sample_adjust> by_id;
-        for (const auto & [id, bias] : sp.logit_bias) {
-            if (in_vocab(id)) by_id[id] = {id, bias, 0};
-        }
-        if (rep || rest) {
-            for (const int32_t id : window) {
-                if (!in_vocab(id)) continue;
-                kc::sample_adjust & a = by_id[id];
-                a.id = id;
-                ++a.count;
-            }
-        }
-        m_adjust.clear();
-        for (const auto & entry : by_id) m_adjust.push_back(entry.second);
-        if (!m_adjust.empty()) {
+        m_adjust = sample_adjustments(smp, m_hp.n_vocab);
+        if (!m_adjust.empty()) { // the same layout as kc::sample_adjust (static_assert above)
             check(cudaMemcpyAsync(at<kc::sample_adjust>(m_layout.sample_adjust), m_adjust.data(),
-                                  m_adjust.size() * sizeof(kc::sample_adjust), cudaMemcpyHostToDevice, m_stream),
+                                  m_adjust.size() * sizeof(sample_adjustment), cudaMemcpyHostToDevice, m_stream),
                   "copying the sampler's adjustments");
         }
         return m_adjust.size();
@@ -590,7 +571,7 @@ private:
     cudaGraphExec_t                 m_graph_exec = nullptr;
     const float *                   m_last_logits = nullptr; // device: the last token's row of the last forward
     bool                            m_logits_ready = false;
-    std::vector<kc::sample_adjust>  m_adjust;
+    std::vector<sample_adjustment>  m_adjust; // kept: its capacity is reused every token
 };
 
 } // namespace
