@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "backend/cuda/cuda_plan.h"
 #include "cuda/sampling.h"
 #include "cuda_test_util.h"
 #include "v4/sampler.h"
@@ -101,8 +102,8 @@ private slots:
         if (temperature > 0.0f) QVERIFY(drew > 0); // the draw path itself was exercised
     }
 
-    // Bias (one ban, one boost) and repetition/presence/frequency penalties, listed by hand the way
-    // the CUDA runner lists them from the sampler's parameters and history.
+    // Bias (one ban, one boost) and repetition/presence/frequency penalties, listed by
+    // sample_adjustments as the CUDA runner lists them.
     void biasAndPenaltiesMatchHost() {
         v4::sampler_params sp;
         sp.temperature = 1.0f;
@@ -114,7 +115,11 @@ private slots:
         sp.logit_bias = {{5, 3.0f}, {7, -INFINITY}};
         v4::sampler host(sp);
         for (int32_t t : {10, 10, 11, 5}) host.accept(t);
-        const std::vector<kc::sample_adjust> adjust = {{5, 3.0f, 1}, {7, -INFINITY, 0}, {10, 0.0f, 2}, {11, 0.0f, 1}};
+        std::vector<kc::sample_adjust> adjust;
+        for (const v4::detail::sample_adjustment & a : v4::detail::sample_adjustments(host, 4096)) {
+            adjust.push_back({a.id, a.bias, a.count});
+        }
+        QCOMPARE(adjust.size(), size_t(4)); // ids 5 (bias + once), 7 (ban), 10 (twice), 11 (once)
         for (int trial = 0; trial < 20; ++trial) {
             std::vector<float> logits = random_logits(4096, 300u + trial, 1.0f);
             logits[7] = 50.0f;  // banned: must never win
