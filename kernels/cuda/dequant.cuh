@@ -73,6 +73,31 @@ __host__ __device__ __forceinline__ int q3k_scale(const uint8_t * scales, int is
     return (low | (high << 4)) - 32;
 }
 
+// Chunk c of a q3_K row (super-block: hmask[32] qs[64] scales[12] d): chunk k = c % 8 is half
+// h = k / 4 of the super-block and 2-bit shift group j = k % 4; element l (0..31) of the chunk is
+// scale(l / 16) * q(l).
+struct q3k_chunk {
+    const uint8_t * hmask, * qs, * scales;
+    float           d_all;
+    int             h, j;
+    uint8_t         m; // the hmask bit of this chunk
+    __host__ __device__ q3k_chunk(const uint8_t * row, int64_t c) {
+        const uint8_t * b = row + (c >> 3) * 110;
+        const int       k = static_cast<int>(c & 7);
+        h = k >> 2;
+        j = k & 3;
+        hmask = b;
+        qs = b + 32 + 32 * h;
+        scales = b + 96;
+        d_all = ld_f16(b + 108);
+        m = static_cast<uint8_t>(1u << (4 * h + j));
+    }
+    __host__ __device__ float scale(int half) const {
+        return d_all * static_cast<float>(q3k_scale(scales, 8 * h + 2 * j + half));
+    }
+    __host__ __device__ int q(int l) const { return ((qs[l] >> (2 * j)) & 3) - ((hmask[l] & m) ? 0 : 4); }
+};
+
 // Block geometry: {elements per block, bytes per block}; 0 elements for an unsupported type.
 __host__ __device__ constexpr int block_elems(uint32_t t) {
     return t == t_f32 || t == t_f16 || t == t_bf16 ? 1
@@ -173,19 +198,11 @@ __host__ __device__ inline void dequant_chunk(uint32_t t, const uint8_t * row, i
             }
             return;
         }
-        case t_q3_k: { // hmask[32] qs[64] scales[12] d; chunk k: half h = k/4, shift group j = k%4
-            const uint8_t * b = row + (c >> 3) * 110;
-            const int       k = static_cast<int>(c & 7), h = k >> 2, j = k & 3;
-            const uint8_t * hmask = b, * qs = b + 32 + 32 * h, * scales = b + 96;
-            const float     d_all = ld_f16(b + 108);
-            const uint8_t   m = static_cast<uint8_t>(1u << (4 * h + j));
+        case t_q3_k: {
+            const q3k_chunk q3(row, c);
             for (int half = 0; half < 2; ++half) {
-                const float dl = d_all * static_cast<float>(q3k_scale(scales, 8 * h + 2 * j + half));
-                for (int l = 0; l < 16; ++l) {
-                    const int kk = l + 16 * half;
-                    const int q2 = (qs[kk] >> (2 * j)) & 3;
-                    out[kk] = dl * static_cast<float>(q2 - ((hmask[kk] & m) ? 0 : 4));
-                }
+                const float dl = q3.scale(half);
+                for (int l = 16 * half; l < 16 * half + 16; ++l) out[l] = dl * static_cast<float>(q3.q(l));
             }
             return;
         }

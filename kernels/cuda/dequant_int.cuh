@@ -108,22 +108,13 @@ __host__ __device__ inline void int_chunk_of(uint32_t t, const uint8_t * row, in
             }
             return;
         }
-        case t_q3_k: { // two 16-element halves, each dl * (2-bit - (hmask bit ? 0 : 4))
-            const uint8_t * b = row + (c >> 3) * 110;
-            const int       k = static_cast<int>(c & 7), h = k >> 2, j = k & 3;
-            const uint8_t * hmask = b, * qs = b + 32 + 32 * h, * scales = b + 96;
-            const float     d_all = ld_f16(b + 108);
-            const uint8_t   m = static_cast<uint8_t>(1u << (4 * h + j));
-            for (int half = 0; half < 2; ++half) {
-                o.scale[half] = d_all * static_cast<float>(q3k_scale(scales, 8 * h + 2 * j + half));
-            }
+        case t_q3_k: { // two 16-element halves, each with its own scale
+            const q3k_chunk q3(row, c);
+            o.scale[0] = q3.scale(0);
+            o.scale[1] = q3.scale(1);
             for (int i = 0; i < 8; ++i) {
                 uint32_t w = 0;
-                for (int kk = 0; kk < 4; ++kk) {
-                    const int l = 4 * i + kk;
-                    const int q = ((qs[l] >> (2 * j)) & 3) - ((hmask[l] & m) ? 0 : 4);
-                    w |= static_cast<uint32_t>(static_cast<uint8_t>(q)) << (8 * kk);
-                }
+                for (int kk = 0; kk < 4; ++kk) w |= static_cast<uint32_t>(static_cast<uint8_t>(q3.q(4 * i + kk))) << (8 * kk);
                 o.qw[i] = static_cast<int>(w);
             }
             return;

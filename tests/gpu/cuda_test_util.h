@@ -94,6 +94,24 @@ inline std::vector<uint8_t> random_rows(v4::kernels::qtype t, int64_t n_rows, in
     return out;
 }
 
+// Every weight type the CUDA path accepts, each with a row width (elements) chosen to exercise the
+// kernels' edges: rows that start off a 16-byte boundary, rows whose last 32-chunk stretch is short.
+struct weight_type_case {
+    v4::kernels::qtype t;
+    const char *       name;
+    int                n_in;
+};
+inline std::vector<weight_type_case> weight_type_cases() {
+    using v4::kernels::qtype;
+    return {
+        {qtype::f32, "f32", 96},     {qtype::f16, "f16", 160},     {qtype::bf16, "bf16", 224},
+        {qtype::q4_0, "q4_0", 352},  {qtype::q4_1, "q4_1", 96},    {qtype::q5_0, "q5_0", 160},
+        {qtype::q5_1, "q5_1", 288},  {qtype::q8_0, "q8_0", 608},   {qtype::mxfp4, "mxfp4", 2880},
+        {qtype::q3_k, "q3_K", 768},  {qtype::q4_k, "q4_K", 1280},  {qtype::q5_k, "q5_K", 512},
+        {qtype::q6_k, "q6_K", 2304},
+    };
+}
+
 // Row r dequantized by kernels/reference (the truth).
 inline std::vector<float> reference_row(v4::kernels::qtype t, const std::vector<uint8_t> & rows, int64_t r, int64_t n) {
     std::vector<float> out(static_cast<size_t>(n));

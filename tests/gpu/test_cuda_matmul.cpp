@@ -46,14 +46,7 @@ void add_type_rows() {
     QTest::addColumn<qtype>("type");
     QTest::addColumn<int>("n_out");
     QTest::addColumn<int>("n_in");
-    const struct { qtype t; const char * name; int n_in; } types[] = {
-        {qtype::f32, "f32", 96},     {qtype::f16, "f16", 160},     {qtype::bf16, "bf16", 224},
-        {qtype::q4_0, "q4_0", 352},  {qtype::q4_1, "q4_1", 96},    {qtype::q5_0, "q5_0", 160},
-        {qtype::q5_1, "q5_1", 288},  {qtype::q8_0, "q8_0", 608},   {qtype::mxfp4, "mxfp4", 2880},
-        {qtype::q3_k, "q3_K", 768},  {qtype::q4_k, "q4_K", 1280},  {qtype::q5_k, "q5_K", 512},
-        {qtype::q6_k, "q6_K", 2304},
-    };
-    for (const auto & c : types) {
+    for (const cudatest::weight_type_case & c : cudatest::weight_type_cases()) {
         // 133 rows: not a multiple of the 4 rows per GEMV block nor of the 64 per GEMM tile.
         QTest::newRow(c.name) << c.t << 133 << c.n_in;
     }
