@@ -1,14 +1,15 @@
 // v4 bench: load time, time to first token, prefill (pp) and decode (tg) speed, peak memory.
 // Prompts are fixed pseudo-random token ids, so runs are comparable across builds; each
 // repetition starts from an empty cache and the medians are reported. --roofline also measures the
-// read bandwidth of the same number of threads and relates decode (bytes read per token) and
-// prefill (GFLOP/s) to it.
+// read bandwidth of the same number of threads (streaming the weights, right before and after each
+// decode run) and relates decode (bytes read per token) and prefill (GFLOP/s) to it.
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "CliCommon.h"
@@ -110,7 +111,18 @@ int benchCommand(const QStringList & args) {
     session.prefill(std::span(prompt).first(std::min<size_t>(prompt.size(), 16)), interruptFlag());
     session.decode_one(argmax(session.logits()), interruptFlag());
 
-    std::vector<double> ttft, pp, tg;
+    const int nThreads = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    // Roofline: decode attends to nPrompt + 1 .. nPrompt + nGen positions; the middle one stands for all.
+    const auto   traffic    = v4::decode_bytes(*model, static_cast<uint32_t>(nPrompt + (nGen + 1) / 2));
+    const double tokenBytes = static_cast<double>(traffic.weight_bytes + traffic.kv_bytes);
+    // The available bandwidth drifts within seconds on a shared host, so each decode run is related
+    // to probes taken right before and right after it (bandwidth_probe streams the weights).
+    std::optional<v4::bandwidth_probe> probe;
+    if (roof) {
+        probe.emplace(*model, nThreads);
+    }
+
+    std::vector<double> ttft, pp, tg, bandwidths, fractions;
     for (int r = 0; r < reps; ++r) {
         session.clear();
         Stopwatch clock;
@@ -120,11 +132,16 @@ int benchCommand(const QStringList & args) {
         ttft.push_back(clock.ms());
         pp.push_back(nPrompt / prefillS);
         if (nGen > 0) {
-            Stopwatch decodeClock;
+            const double before = probe ? probe->measure() : 0.0;
+            Stopwatch    decodeClock;
             for (int i = 0; i < nGen; ++i) {
                 next = argmax(session.decode_one(next, interruptFlag()));
             }
             tg.push_back(nGen / decodeClock.seconds());
+            if (probe) {
+                bandwidths.push_back((before + probe->measure()) / 2.0);
+                fractions.push_back(tg.back() * tokenBytes / bandwidths.back());
+            }
         }
         if (!json) {
             std::fprintf(stderr, "\rrepetition %d/%d", r + 1, reps);
@@ -134,12 +151,10 @@ int benchCommand(const QStringList & args) {
         std::fprintf(stderr, "\r%*s\r", 24, "");
     }
     const uint64_t rss       = peakRssBytes();
-    const int      nThreads  = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-
-    // Roofline: decode attends to nPrompt + 1 .. nPrompt + nGen positions; the middle one stands for all.
-    const double bandwidth  = roof ? v4::measure_read_bandwidth(nThreads) : 0.0;
-    const auto   traffic    = v4::decode_bytes(*model, static_cast<uint32_t>(nPrompt + (nGen + 1) / 2));
-    const double tokenBytes = static_cast<double>(traffic.weight_bytes + traffic.kv_bytes);
+    if (probe && bandwidths.empty()) { // prefill only: one probe for the record
+        bandwidths.push_back(probe->measure());
+    }
+    const double bandwidth  = roof ? median(bandwidths) : 0.0;
     const double decodeRate = tokenBytes * median(tg);                       // bytes/s achieved
     const double ppFlops    = v4::prefill_flops(*model, static_cast<uint32_t>(nPrompt));
     const double ppGflops   = ppFlops * median(pp) / nPrompt / 1e9;
@@ -176,12 +191,19 @@ int benchCommand(const QStringList & args) {
         if (roof) {
             QJsonObject r;
             r[QStringLiteral("read_bandwidth_gb_s")]      = bandwidth / 1e9;
+            r[QStringLiteral("probe_bytes")]              = static_cast<qint64>(probe->bytes());
             r[QStringLiteral("decode_weight_bytes")]      = static_cast<qint64>(traffic.weight_bytes);
             r[QStringLiteral("decode_kv_bytes")]          = static_cast<qint64>(traffic.kv_bytes);
             r[QStringLiteral("decode_bytes_per_token")]   = tokenBytes;
             r[QStringLiteral("decode_gb_s")]              = decodeRate / 1e9;
             r[QStringLiteral("decode_roofline_tok_s")]    = bandwidth / tokenBytes;
-            r[QStringLiteral("decode_roofline_fraction")] = decodeRate / bandwidth;
+            r[QStringLiteral("decode_roofline_fraction")] = median(fractions);
+            QJsonArray perRun;
+            for (size_t i = 0; i < fractions.size(); ++i) {
+                perRun.append(QJsonObject{{QStringLiteral("read_bandwidth_gb_s"), bandwidths[i] / 1e9},
+                                          {QStringLiteral("fraction"), fractions[i]}});
+            }
+            r[QStringLiteral("decode_runs")] = perRun;
             r[QStringLiteral("prefill_gflop")]            = ppFlops / 1e9;
             r[QStringLiteral("prefill_gflop_s")]          = ppGflops;
             o[QStringLiteral("roofline")]                 = r;
@@ -225,10 +247,17 @@ int benchCommand(const QStringList & args) {
                     tokenBytes / double(1 << 20), median(tg), decodeRate / 1e9, 100.0 * decodeRate / hbmPeak, hbmPeak / 1e9);
     }
     if (roof) {
-        std::printf("\nroofline (%d threads): read bandwidth %.1f GB/s (median of 9 passes over 1 GiB)\n", nThreads, bandwidth / 1e9);
-        std::printf("  decode: %.1f MiB/token (weights %.1f + KV %.1f at context %d) -> %.1f GB/s = %.0f%% of roofline (roofline %.1f tok/s)\n",
-                    tokenBytes / double(1 << 20), traffic.weight_bytes / double(1 << 20), traffic.kv_bytes / double(1 << 20),
-                    nPrompt + (nGen + 1) / 2, decodeRate / 1e9, 100.0 * decodeRate / bandwidth, bandwidth / tokenBytes);
+        std::printf("\nroofline (%d threads): read bandwidth %.1f GB/s (streaming the %.1f MiB of weights right before and after "
+                    "each decode run; median)\n",
+                    nThreads, bandwidth / 1e9, probe->bytes() / double(1 << 20));
+        if (!fractions.empty()) {
+            std::printf("  decode: %.1f MiB/token (weights %.1f + KV %.1f at context %d) -> %.1f GB/s = %.0f%% of roofline "
+                        "(median of the runs' own fractions, %.0f .. %.0f%%; roofline %.1f tok/s)\n",
+                        tokenBytes / double(1 << 20), traffic.weight_bytes / double(1 << 20), traffic.kv_bytes / double(1 << 20),
+                        nPrompt + (nGen + 1) / 2, decodeRate / 1e9, 100.0 * median(fractions),
+                        100.0 * *std::min_element(fractions.begin(), fractions.end()),
+                        100.0 * *std::max_element(fractions.begin(), fractions.end()), bandwidth / tokenBytes);
+        }
         std::printf("  prefill: %.1f GFLOP for %d tokens -> %.1f GFLOP/s\n", ppFlops / 1e9, nPrompt, ppGflops);
     }
     std::fflush(stdout);

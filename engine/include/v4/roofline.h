@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "v4/model.h"
 
@@ -22,9 +23,26 @@ decode_traffic decode_bytes(const model & m, uint32_t n_kv);
 // and the output projection for the last position only.
 double prefill_flops(const model & m, uint32_t n_tokens);
 
-// Read bandwidth in bytes/s of n_threads threads (the CPU backend's thread pool, so the same threads
-// and split a matmul uses) streaming a buffer much larger than the last-level cache: the median of
-// `repetitions` passes after one warm-up pass.
-double measure_read_bandwidth(int n_threads, int repetitions = 9);
+// The read bandwidth a decode step can hope for: n_threads threads (the CPU backend's thread pool,
+// so the same threads and split a matmul uses) streaming the model's own weight bytes, where they
+// live (the resident huge-page copy, or the file mapping), with a plain summing loop. Weights of a
+// real model are several times the last-level cache, so every pass comes from DRAM (below 64 MiB
+// of weights the probe streams a 256 MiB buffer of its own instead).
+// On a shared host the available bandwidth drifts by tens of percent within seconds, so a caller
+// measures right before and after the run it relates to the roofline (`v4 bench --roofline`).
+class bandwidth_probe {
+public:
+    bandwidth_probe(const model & m, int n_threads);
+    ~bandwidth_probe();
+    bandwidth_probe(const bandwidth_probe &) = delete;
+    bandwidth_probe & operator=(const bandwidth_probe &) = delete;
+
+    double   measure(int passes = 3); // bytes/s, the median of `passes` passes
+    uint64_t bytes() const;           // bytes one pass reads
+
+private:
+    struct impl;
+    std::unique_ptr<impl> m_impl;
+};
 
 } // namespace v4

@@ -96,6 +96,9 @@ bool mapped_file::make_resident(const std::function<bool(float)> & progress) {
     for (size_t off = 0; off < m_size; off += k_step) {
         const size_t n = std::min(k_step, m_size - off);
         std::memcpy(dst + off, m_data + off, n);
+        // drop the copied pages from this process (they stay in the page cache), so the load does
+        // not hold the file twice at its peak
+        ::madvise(const_cast<uint8_t *>(m_data) + off, n, MADV_DONTNEED);
         if (progress && !progress(static_cast<float>(off + n) / static_cast<float>(m_size))) {
             ::munmap(region, region_size);
             throw Error(ErrorCode::cancelled, "model loading cancelled");
