@@ -1,10 +1,11 @@
 // The v4 command line against the default model (realmodel; skips when the model is absent).
 #include <QFile>
 #include <QFileInfo>
-#include <QTemporaryDir>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include "cli_process.h"
@@ -83,7 +84,8 @@ private slots:
     void benchJson() {
         V4_REQUIRE_DEFAULT_MODEL(model);
         const auto r = runCli({QStringLiteral("bench"), QStringLiteral("-m"), model, QStringLiteral("-p"), QStringLiteral("64"),
-                               QStringLiteral("-n"), QStringLiteral("16"), QStringLiteral("-r"), QStringLiteral("2"), QStringLiteral("--json")});
+                               QStringLiteral("-n"), QStringLiteral("16"), QStringLiteral("-r"), QStringLiteral("2"),
+                               QStringLiteral("--roofline"), QStringLiteral("--json")});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QJsonParseError    error {};
         const QJsonObject  o = QJsonDocument::fromJson(r.out, &error).object();
@@ -93,6 +95,17 @@ private slots:
         }
         QCOMPARE(o.value(QStringLiteral("n_prompt")).toInt(), 64);
         QCOMPARE(o.value(QStringLiteral("repetitions")).toInt(), 2);
+        QVERIFY(o.value(QStringLiteral("weights_resident")).toBool()); // 241 MiB fits any test machine
+        // --roofline: each decode run has its own probe, which streams the weights themselves
+        const QJsonObject roof = o.value(QStringLiteral("roofline")).toObject();
+        const QJsonArray  runs = roof.value(QStringLiteral("decode_runs")).toArray();
+        QCOMPARE(runs.size(), 2);
+        for (const QJsonValue & run : runs) {
+            QVERIFY(run.toObject().value(QStringLiteral("read_bandwidth_gb_s")).toDouble() > 0);
+            QVERIFY(run.toObject().value(QStringLiteral("fraction")).toDouble() > 0);
+        }
+        QVERIFY(roof.value(QStringLiteral("probe_bytes")).toDouble() > 200.0 * (1 << 20));
+        QVERIFY(roof.value(QStringLiteral("decode_bytes_per_token")).toDouble() > 200.0 * (1 << 20));
         qInfo("%s", r.out.simplified().constData());
     }
 
