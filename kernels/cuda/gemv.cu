@@ -18,6 +18,7 @@
 #include "cuda/dequant.cuh"
 #include "cuda/dequant_int.cuh"
 #include "cuda/glu_act.cuh"
+#include "cuda/stage.cuh"
 
 namespace v4::kernels::cuda {
 
@@ -38,28 +39,25 @@ __device__ __forceinline__ int64_t chunk_offset(uint32_t type, int64_t c) {
 }
 
 // Copies global bytes [begin, end) into `stage` (16-byte aligned) at the same offset modulo 16 and
-// returns the stage address of `begin`. The aligned middle moves in 16-byte loads spread over the
-// lanes; the unaligned head and tail (< 16 bytes each) one byte per lane. Nothing outside
-// [begin, end) is read, so a row at the end of an allocation is safe.
+// returns the stage address of `begin` (stage.cuh: 16-byte loads for the aligned middle, one byte
+// per lane for the < 16-byte head and tail). Nothing outside [begin, end) is read, so a row at the
+// end of an allocation is safe.
 __device__ __forceinline__ const uint8_t * stage_bytes(const uint8_t * begin, const uint8_t * end, uint8_t * stage,
                                                        int lane) {
-    const uintptr_t b = reinterpret_cast<uintptr_t>(begin), e = reinterpret_cast<uintptr_t>(end);
-    const uintptr_t base = b & ~uintptr_t{15};
-    const uintptr_t mid_lo = (b + 15) & ~uintptr_t{15}, mid_hi = e & ~uintptr_t{15};
+    const uintptr_t   b = reinterpret_cast<uintptr_t>(begin);
+    const stage_split sp = split_for_stage(b, reinterpret_cast<uintptr_t>(end));
+    const uintptr_t   at = static_cast<uintptr_t>(lane);
     __syncwarp(); // every lane is done with the previous stretch
-    const uintptr_t head_end = mid_lo < e ? mid_lo : e;
-    if (static_cast<uintptr_t>(lane) < head_end - b) stage[b - base + lane] = begin[lane];
-    if (mid_hi >= mid_lo) {
-        const uint4 * src = reinterpret_cast<const uint4 *>(mid_lo);
-        uint4 *       dst = reinterpret_cast<uint4 *>(stage + (mid_lo - base));
-        const int     n16 = static_cast<int>((mid_hi - mid_lo) / 16);
-        for (int i = lane; i < n16; i += 32) dst[i] = __ldg(src + i);
-        if (static_cast<uintptr_t>(lane) < e - mid_hi) {
-            stage[mid_hi - base + lane] = reinterpret_cast<const uint8_t *>(mid_hi)[lane];
-        }
+    if (at < sp.head_end - b) stage[b - sp.base + at] = begin[at];
+    const uint4 * src = reinterpret_cast<const uint4 *>(sp.mid_lo);
+    uint4 *       dst = reinterpret_cast<uint4 *>(stage + (sp.mid_lo - sp.base));
+    const int     n16 = static_cast<int>((sp.mid_hi - sp.mid_lo) / 16);
+    for (int i = lane; i < n16; i += 32) dst[i] = __ldg(src + i);
+    if (at < reinterpret_cast<uintptr_t>(end) - sp.tail_lo) {
+        stage[sp.tail_lo - sp.base + at] = reinterpret_cast<const uint8_t *>(sp.tail_lo)[at];
     }
     __syncwarp();
-    return stage + (b - base);
+    return stage + (b - sp.base);
 }
 
 // acc[t] += (this lane's share of) row . x[t] for t < n_rows; the caller sums over the warp.

@@ -2,12 +2,14 @@
 // integers + scales the dp4a GEMV uses) run on the host here, against kernels/reference, for every
 // weight type and every chunk of random rows. They are __host__ __device__, so this checks their
 // index arithmetic (chunk -> block, sub-block scales, bit positions, byte packing) on any machine;
-// on a GPU, test_cuda_matmul checks the same code inside the kernels.
+// on a GPU, test_cuda_matmul checks the same code inside the kernels. Also the GEMV stage's split
+// of a byte range into unaligned head, aligned 16-byte middle and unaligned tail.
 #include <QTest>
 
 #include <cmath>
 
 #include "cuda/dequant_int.cuh"
+#include "cuda/stage.cuh"
 #include "cuda_test_util.h"
 
 namespace kc = v4::kernels::cuda;
@@ -58,6 +60,33 @@ private slots:
                                              .arg(integer ? int_chunk_value(ch, j) : 0.0f).arg(w)));
                     }
                 }
+            }
+        }
+    }
+
+    // Head, middle and tail cover [begin, end) exactly once, the middle in whole aligned 16-byte
+    // pieces, head and tail under 16 bytes (one per lane), and the stage (from base) fits the GEMV's
+    // 32 * 128 + 16 bytes for the longest stretch (32 f32 chunks).
+    void stageSplitCoversTheRange() {
+        for (uintptr_t b = 4096; b < 4096 + 48; ++b) {
+            for (uintptr_t len : {0u, 1u, 2u, 15u, 16u, 17u, 31u, 33u, 144u, 198u, 576u, 840u, 4096u}) {
+                const uintptr_t         e = b + len;
+                const kc::stage_split   sp = kc::split_for_stage(b, e);
+                std::vector<int>        covered(len + 64, 0); // bytes b - 32 .. e + 31
+                auto mark = [&](uintptr_t lo, uintptr_t hi) {
+                    for (uintptr_t a = lo; a < hi; ++a) ++covered[a + 32 - b];
+                };
+                mark(b, sp.head_end);
+                mark(sp.mid_lo, sp.mid_hi);
+                mark(sp.tail_lo, e);
+                for (uintptr_t a = b - 32; a < e + 32; ++a) QCOMPARE(covered[a + 32 - b], a >= b && a < e ? 1 : 0);
+                QCOMPARE(sp.base % 16, uintptr_t(0));
+                QVERIFY(sp.base <= b && b - sp.base < 16);
+                QVERIFY(sp.head_end >= b && sp.head_end - b < 16);
+                QCOMPARE(sp.mid_lo % 16, uintptr_t(0));
+                QCOMPARE(sp.mid_hi % 16, uintptr_t(0));
+                QVERIFY(sp.tail_lo <= e && e - sp.tail_lo < 16);
+                QVERIFY(e - sp.base <= 32 * 128 + 16);
             }
         }
     }
