@@ -1,15 +1,18 @@
 // A persistent pool of worker threads for the CPU backend. Threads are created once; run() wakes
-// them, every thread (the caller included) pulls task indices from one atomic counter, and run()
-// returns when all tasks are done. Idle workers spin briefly (a decode step issues hundreds of
-// run() calls a few microseconds apart) and then sleep on a condition variable.
+// them, every thread (the caller included) claims task indices from one shared counter, and run()
+// returns when every task has finished. Idle workers spin briefly (a decode step issues hundreds
+// of run() calls a few microseconds apart) and then sleep on a futex.
+//
+// Graceful under load: run() waits only for tasks that another thread has claimed, never for a
+// worker to show up. A worker that is asleep or preempted (a busy desktop, a second pool) simply
+// claims nothing, and the caller does the work itself; the counter carries the run's generation,
+// so a worker waking late cannot claim a task of a run that has moved on.
 //
 // Not reentrant: one run() at a time, from the thread that owns the pool. Tasks must not throw.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -37,18 +40,19 @@ private:
     using task_fn = void (*)(void * ctx, int task, int thread);
     void run_impl(int n_tasks, task_fn fn, void * ctx);
     void worker_loop(int thread);
-    void work(int thread);
+    void work(uint32_t generation, int thread);
 
     std::vector<std::thread> m_workers;
-    std::mutex               m_mutex;
-    std::condition_variable  m_wake;
-    std::atomic<uint64_t>    m_generation{0};
-    std::atomic<int>         m_next{0};
-    std::atomic<int>         m_pending{0}; // workers still inside the current generation
-    std::atomic<bool>        m_stop{false};
-    int                      m_n_tasks = 0;
-    task_fn                  m_fn = nullptr;
-    void *                   m_ctx = nullptr;
+    // (generation << 32) | next task index: claiming a task is a compare-exchange that also checks
+    // the run it belongs to.
+    std::atomic<uint64_t> m_claim{0};
+    std::atomic<uint32_t> m_epoch{0};  // the generation, for futex sleep and wake-up
+    std::atomic<int>      m_done{0};   // tasks of the current run finished
+    std::atomic<bool>     m_stop{false};
+    uint32_t              m_generation = 0; // owner thread only
+    std::atomic<int>      m_n_tasks{0};     // written before the generation is published
+    task_fn               m_fn = nullptr;
+    void *                m_ctx = nullptr;
 };
 
 } // namespace v4::detail
