@@ -15,6 +15,7 @@
 #include "CliCommon.h"
 #include "Commands.h"
 #include "v4/roofline.h"
+#include "v4/sampler.h"
 #include "v4/session.h"
 
 namespace v4cli {
@@ -122,6 +123,7 @@ int benchCommand(const QStringList & args) {
         probe.emplace(*model, nThreads);
     }
 
+    v4::sampler         greedy(v4::sampler_greedy_params());
     std::vector<double> ttft, pp, tg, bandwidths, fractions;
     for (int r = 0; r < reps; ++r) {
         session.clear();
@@ -134,8 +136,9 @@ int benchCommand(const QStringList & args) {
         if (nGen > 0) {
             const double before = probe ? probe->measure() : 0.0;
             Stopwatch    decodeClock;
-            for (int i = 0; i < nGen; ++i) {
-                next = argmax(session.decode_one(next, interruptFlag()));
+            for (int i = 0; i < nGen; ++i) { // decode + sample: a CUDA session moves one token id per step
+                session.decode(next, interruptFlag());
+                next = session.sample(greedy);
             }
             tg.push_back(nGen / decodeClock.seconds());
             if (probe) {
