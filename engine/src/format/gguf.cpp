@@ -565,8 +565,6 @@ bool file::make_resident(const std::function<bool(float)> & progress) {
     return true;
 }
 
-bool file::resident() const { return m_impl->map.resident(); }
-
 file file::from_memory(std::span<const uint8_t> bytes, std::string name) {
     auto p   = std::make_unique<impl>();
     p->name  = std::move(name);

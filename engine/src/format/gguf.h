@@ -105,7 +105,6 @@ public:
     // moves with it, so call this before handing tensor pointers out. False when the file stays
     // mapped (larger than half the available memory) or was parsed from memory.
     bool make_resident(const std::function<bool(float)> & progress = {});
-    bool resident() const;
 
     const std::vector<tensor_info> & tensors() const;
     const tensor_info *              find_tensor(std::string_view name) const; // nullptr when absent
