@@ -76,12 +76,7 @@ public:
         // 2. output rows in chunks; each chunk of weight rows is reused across a tile of activation rows
         const int64_t n_out = w.n_out;
         const int64_t per_thread = (n_out + m_pool.size() - 1) / m_pool.size();
-        // Four chunks per thread: enough to even out a thread that starts late, and long runs of
-        // consecutive rows, so each thread reads one long stream that the hardware prefetcher
-        // follows. (A 64-row cap cost Gemma 3 270M decode ~10-15%: each restart of the stream
-        // waits on DRAM latency.)
-        const bool gemv = n_rows == 1 && k->gemv != nullptr && !two_pass;
-        if (gemv) {
+        if (n_rows == 1 && k->gemv != nullptr && !two_pass) {
             // Decode with a gemv kernel (four weight rows per call, which share the activation
             // loads and the horizontal sums; the kernel prefetches ahead, as the hardware follows
             // four side-by-side streams poorly): chunks of whole calls. One, two or four chunks per
@@ -97,6 +92,10 @@ public:
             });
             return;
         }
+        // Four chunks per thread: enough to even out a thread that starts late, and long runs of
+        // consecutive rows, so each thread reads one long stream that the hardware prefetcher
+        // follows. (A 64-row cap cost Gemma 3 270M decode ~10-15%: each restart of the stream
+        // waits on DRAM latency.)
         const int64_t chunk = std::max<int64_t>(per_thread / 4, 1);
         const int     n_chunks = static_cast<int>((n_out + chunk - 1) / chunk);
         constexpr int k_tile = 32; // activation rows per pass over a weight chunk
