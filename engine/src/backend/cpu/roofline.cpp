@@ -73,7 +73,6 @@ struct bandwidth_probe::impl {
     size_t                     n_bytes = 0;
     std::unique_ptr<uint8_t[]> own; // for models whose weights could sit in the last-level cache
     detail::thread_pool        pool;
-    std::vector<uint64_t>      sums;
     explicit impl(int n_threads) : pool(std::max(1, n_threads)) {}
 };
 
@@ -110,7 +109,7 @@ double bandwidth_probe::measure(int passes) {
     if (per == 0) {
         return 0.0;
     }
-    p.sums.assign(static_cast<size_t>(n_tasks), 0);
+    std::vector<uint64_t> sums(static_cast<size_t>(n_tasks));
     auto pass = [&] {
         p.pool.run(n_tasks, [&](int task, int) {
             const uint8_t * base = p.begin + per * static_cast<size_t>(task);
@@ -122,7 +121,7 @@ double bandwidth_probe::measure(int passes) {
                     s[k] += v;
                 }
             }
-            p.sums[static_cast<size_t>(task)] = s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7]; // keeps the loads
+            sums[static_cast<size_t>(task)] = s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7]; // keeps the loads
         });
     };
     std::vector<double> rates;
