@@ -43,7 +43,9 @@ struct session_impl {
             params.n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
         }
         params.n_batch = std::max<uint32_t>(1, std::min(params.n_batch, params.n_ctx));
-        be = make_cpu_backend(params.n_threads, params.precision == activation_precision::accurate);
+        if (!m.custom) { // families with their own forward (deepseek4) run on their state's threads
+            be = make_cpu_backend(params.n_threads, params.precision == activation_precision::accurate);
+        }
         kv_type = kv_cache_type(params.precision == activation_precision::accurate);
         logits.assign(m.hp.n_vocab, 0.0f);
         scratch.resize(scratch_floats(m.hp, static_cast<int>(params.n_batch)));
