@@ -1,7 +1,10 @@
 // Single-thread throughput of the attention block kernel (cpu/attention.h) in decode: one query
 // position, `group` query heads sharing one KV head, against an f16 cache of n_keys rows.
 // Shapes: the llama-shape benchmark model (group 4, head_dim 64) and Gemma 3 270M (group 4,
-// head_dim 256), at the contexts of issue 4's scaling table. bytes_per_second counts K and V bytes.
+// head_dim 256), at the contexts of issue 4's scaling table. bytes_per_second counts the K and V
+// bytes of the one head read. kv_heads > 1: the head's rows sit kv_heads * head_dim apart as in
+// the engine's cache (the llama shape has 4 KV heads); the other heads are not read.
+// V4_NO_AVX512=1 runs the AVX2 kernels instead.
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -17,9 +20,10 @@ void decode_attention(benchmark::State & state) {
     const int group = static_cast<int>(state.range(0));
     const int hd = static_cast<int>(state.range(1));
     const int n_keys = static_cast<int>(state.range(2));
+    const int kv_heads = static_cast<int>(state.range(3));
     std::mt19937                          rng(11);
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-    std::vector<float>                    q(static_cast<size_t>(group) * hd), kv_f32(static_cast<size_t>(n_keys) * hd);
+    std::vector<float>                    q(static_cast<size_t>(group) * hd), kv_f32(static_cast<size_t>(n_keys) * kv_heads * hd);
     for (auto & x : q) x = u(rng);
     std::vector<kc::kv_half> k(kv_f32.size()), v(kv_f32.size());
     for (auto & x : kv_f32) x = u(rng);
@@ -37,7 +41,7 @@ void decode_attention(benchmark::State & state) {
     b.scale = 0.125f;
     b.k = k.data();
     b.v = v.data();
-    b.kv_stride = static_cast<size_t>(hd);
+    b.kv_stride = static_cast<size_t>(kv_heads) * hd;
     b.format = kc::kv_format::f16;
     std::vector<float>   m(group), l(group), o(static_cast<size_t>(group) * hd);
     std::vector<float>   scratch(kc::attend_scratch_floats(hd));
@@ -56,6 +60,7 @@ void decode_attention(benchmark::State & state) {
 } // namespace
 
 BENCHMARK(decode_attention)
-    ->ArgNames({"group", "hd", "keys"})
-    ->ArgsProduct({{4}, {64, 256}, {640, 4096, 16384}})
+    ->ArgNames({"group", "hd", "keys", "kv_heads"})
+    ->ArgsProduct({{4}, {64, 256}, {640, 4096, 16384}, {1}})
+    ->ArgsProduct({{4}, {64}, {640, 4096, 16384}, {4}})
     ->Unit(benchmark::kMicrosecond);

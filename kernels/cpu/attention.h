@@ -9,9 +9,12 @@
 // Query t of a block is at position pos0 + t and sees key j (at position j) when j <= pos0 + t
 // and, with a sliding window, pos0 + t - j < window.
 //
-// find_attend_block_kernel() picks AVX2+FMA+F16C (head_dim a multiple of 8) or the scalar twin,
-// which is what the SIMD one is tested against (tests/kernels/test_attention.cpp, which also checks
-// both against a plain three-pass softmax).
+// find_attend_block_kernel() picks AVX-512 (head_dim a multiple of 16, up to 256), AVX2+FMA+F16C
+// (head_dim a multiple of 8) or the scalar twin. The AVX-512 kernel reads f16 K/V in registers
+// for blocks of few rows (decode: the group's query heads scored against each key together) and
+// hands blocks of many rows (prefill) to the AVX2 tile kernel, whose converted tile serves them
+// all. tests/kernels/test_attention.cpp checks each against the scalar twin's results and a plain
+// three-pass softmax.
 #pragma once
 
 #include <cstddef>
@@ -59,6 +62,9 @@ using attend_block_fn = void (*)(const attend_block & b, int key_begin, int key_
 
 attend_block_fn find_attend_block_kernel(int head_dim);
 attend_block_fn find_attend_block_kernel_scalar();
+// The few-rows (decode) kernel alone, for any block (tests, benchmarks); nullptr where the CPU or
+// head_dim has none.
+attend_block_fn find_attend_decode_kernel(int head_dim);
 size_t          attend_scratch_floats(int head_dim);
 
 // Plain helpers around the state (O(rows * head_dim), not worth SIMD).

@@ -1,7 +1,8 @@
-// Scalar attention: the twin of the SIMD kernel (same tiling and online softmax, std::exp), the
-// state helpers, the f16 store, and the dispatch.
+// Scalar attention: the twin of the AVX2 tile kernel (same tiling and online softmax, std::exp),
+// the state helpers, the f16 store, and the dispatch.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "cpu/attention.h"
 #include "cpu/cpu_features.h"
@@ -81,6 +82,8 @@ void kv_from_f32_scalar(const float * x, kv_half * y, size_t n) {
 
 #if defined(__x86_64__) || defined(_M_X64)
 attend_block_fn find_attend_block_kernel_avx2();   // x86/avx2_attention.cpp
+attend_block_fn find_attend_block_kernel_avx512(int head_dim); // x86/avx512_attention.cpp
+attend_block_fn find_attend_decode_kernel_avx512(int head_dim);
 void            kv_from_f32_f16c(const float * x, kv_half * y, size_t n);
 namespace {
 bool has_avx2_f16c() {
@@ -90,6 +93,11 @@ bool has_avx2_f16c() {
     }();
     return yes;
 }
+// V4_NO_AVX512 set: the AVX2 kernels only (as for the matmuls, to compare).
+bool has_avx512f() {
+    static const bool yes = has_avx2_f16c() && detect_cpu_features().avx512f && !std::getenv("V4_NO_AVX512");
+    return yes;
+}
 } // namespace
 #endif
 
@@ -97,12 +105,27 @@ attend_block_fn find_attend_block_kernel_scalar() { return attend_block_scalar; 
 
 attend_block_fn find_attend_block_kernel(int head_dim) {
 #if defined(__x86_64__) || defined(_M_X64)
+    if (has_avx512f()) {
+        if (attend_block_fn fn = find_attend_block_kernel_avx512(head_dim)) {
+            return fn;
+        }
+    }
     if (has_avx2_f16c() && head_dim % 8 == 0) {
         return find_attend_block_kernel_avx2();
     }
 #endif
     (void)head_dim;
     return attend_block_scalar;
+}
+
+attend_block_fn find_attend_decode_kernel(int head_dim) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (has_avx512f()) {
+        return find_attend_decode_kernel_avx512(head_dim);
+    }
+#endif
+    (void)head_dim;
+    return nullptr;
 }
 
 size_t attend_scratch_floats(int head_dim) {

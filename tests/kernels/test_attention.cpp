@@ -1,6 +1,7 @@
 // The block attention kernels (cpu/attention.h) against a plain three-pass softmax in double over
-// the same K/V (an f16 and an f32 cache): the SIMD kernel and its scalar twin, on head sizes 8..256 (not all multiples
-// of 64), GQA groups 1..8, query blocks of 1 (decode) to 37 tokens, blocks that start deep in the
+// the same K/V (an f16 and an f32 cache): the dispatched SIMD kernel, the decode kernel on every
+// shape (not only the few-row blocks it gets in the engine) and the scalar twin, on head sizes
+// 8..256 (not all multiples of 64), GQA groups 1..8, query blocks of 1 (decode) to 37 tokens, blocks that start deep in the
 // cache, sliding windows narrower and wider than a key tile, and key ranges folded in several
 // splits and merged (flash-decoding). Tolerance: f32 sums in another order and a vectorized exp
 // within ~2e-7 relative, so 2e-5 of max_j |v_j[d]| per output dim, plus 1e-6.
@@ -113,8 +114,10 @@ private slots:
             {0, 4, 16, 500, 3, 1},  // a window narrower than the block
             {0, 4, 9, 700, 100, 2}, // a window wider than a tile, split
             {0, 1, 5, 40, 64, 1},   // a window wider than the history
+            {0, 3, 3, 200, 20, 2},  // three heads per KV head (a padded quad), window, split
+            {0, 6, 1, 130, 0, 1},   // a full quad and a half one
         };
-        for (int hd : {8, 40, 64, 72, 128, 256}) {
+        for (int hd : {8, 40, 48, 64, 72, 80, 128, 256}) {
             for (const shape & c : cases) {
                 for (bool f32 : {false, true}) {
                     QTest::addRow("hd%d_g%d_q%d_p%d_w%d_s%d_%s", hd, c.group, c.n_q, c.pos0, c.window, c.n_split,
@@ -168,7 +171,11 @@ private slots:
             bound = std::max(bound, std::fabs(cache_at(b, b.v, i)));
         }
         for (const auto & [name, fn] : {std::pair{"scalar", kc::find_attend_block_kernel_scalar()},
-                                        std::pair{"dispatched", kc::find_attend_block_kernel(headDim)}}) {
+                                        std::pair{"dispatched", kc::find_attend_block_kernel(headDim)},
+                                        std::pair{"decode", kc::find_attend_decode_kernel(headDim)}}) {
+            if (fn == nullptr) {
+                continue; // no decode kernel on this CPU or for this head size
+            }
             const std::vector<float> got = run_kernel(fn, b, nSplit);
             for (size_t i = 0; i < got.size(); ++i) {
                 if (!(std::fabs(got[i] - want[i]) <= 2e-5 * bound + 1e-6)) {
