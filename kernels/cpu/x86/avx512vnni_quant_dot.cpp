@@ -8,8 +8,10 @@
 // 128 weights (the per-block kernels took ~15 per 32). Q5_0/Q5_1 turn their fifth bits into byte
 // masks; Q4_1/Q5_1 add min * dy * (block sum).
 //
-// Q4_K and Q6_K against Q8_K: 128 (Q6_K: 64) weights per 512-bit register, scales applied in
-// 16 bits (vpmaddubsw, then vpdpwssd with the sub-block scales spread by vpermw).
+// Q4_K and Q6_K against Q8_K: two rows side by side, 64 weights per register; vpdpbusd sums of 4
+// products, packed to 16 bits for both rows at once and scaled by vpdpwssd (see pair_sums). GFNI's
+// gf2p8affineqb moves bits within bytes (high nibbles down, Q6_K's qh bits into place) in one
+// instruction; every CPU with AVX-512 VBMI and VNNI has it, and the table below asks all three.
 // F32/F16 get a 4 x 4 register tile for prefill (f32 FMA, 16 accumulators).
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports the "undefined" pass-through operands inside _mm512_cvtph_ps and
@@ -18,6 +20,13 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <immintrin.h>
+// GFNI for the K-quant kernels: asked for here, not in the build's flags, and checked at run time
+// (find_dot_kernel_avx512vnni) like the other AVX-512 extensions.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("gfni"))), apply_to = function)
+#elif defined(__GNUC__)
+#pragma GCC target("gfni")
+#endif
 
 #include <cstring>
 
@@ -402,34 +411,7 @@ void gemv_g(int64_t n, const void * w, size_t w_stride, int n_w, const void * a,
     }
 }
 
-// ---- Q4_K against Q8_K ------------------------------------------------------------------------
-
-// The 8 six-bit scales (low 64 bits) and mins (high 64 bits) of a Q4_K super-block, one byte
-// each, unpacked in general registers (ggml's get_scale_min_k4, vectorized over 4 at a time).
-inline __m128i scales_mins(const uint8_t * q) {
-    uint32_t u[3];
-    std::memcpy(u, q, 12);
-    constexpr uint32_t six = 0x3f3f3f3f, low4 = 0x0f0f0f0f, two = 0x03030303;
-    const uint32_t     sc_lo = u[0] & six;
-    const uint32_t     sc_hi = (u[2] & low4) | (((u[0] >> 6) & two) << 4);
-    const uint32_t     mn_lo = u[1] & six;
-    const uint32_t     mn_hi = ((u[2] >> 4) & low4) | (((u[1] >> 6) & two) << 4);
-    return _mm_set_epi32(static_cast<int>(mn_hi), static_cast<int>(mn_lo), static_cast<int>(sc_hi), static_cast<int>(sc_lo));
-}
-
-// int16 lanes 0..15 = scale of sub-block a, 16..31 = sub-block b (vpermw over the 8 scales)
-constexpr index_table scale_pair_table(int a, int b) {
-    index_table t{};
-    for (int i = 0; i < 16; ++i) {
-        t.b[2 * i] = static_cast<uint8_t>(a);
-        t.b[2 * (16 + i)] = static_cast<uint8_t>(b);
-    }
-    return t;
-}
-// A 64-byte load of the quants holds sub-blocks (2k, 2k + 2) in its low nibbles and (2k + 1,
-// 2k + 3) in its high nibbles, k = 0 for bytes 0..63 and 2 for 64..127.
-constexpr index_table k_sc_idx[4] = {scale_pair_table(0, 2), scale_pair_table(1, 3), scale_pair_table(4, 6),
-                                      scale_pair_table(5, 7)};
+// ---- Q4_K and Q6_K against Q8_K -------------------------------------------------------------
 
 // activation elements [e, e + 32) ++ [e + 64, e + 96)
 inline __m512i act_pair(const int8_t * q, int e) {
@@ -437,179 +419,284 @@ inline __m512i act_pair(const int8_t * q, int e) {
                               _mm256_loadu_si256(reinterpret_cast<const __m256i *>(q + e + 64)), 1);
 }
 
-// A Q4_K super-block unpacked: four registers of nibbles (sub-blocks as k_sc_idx says), their
-// sub-block scales spread by lane, the mins (each twice, against the two 16-element activation
-// sums of its sub-block), d and dmin.
-struct q4_k_unpacked {
-    __m512i q[4], scv[4];
-    __m256i mn16;
-    float   d, dmin;
-};
+// gf2p8affineqb matrix (the same for each 64-bit lane): bits b and b + 1 of each byte to bits 4
+// and 5, the other bits cleared. Output bit i takes the parity of the byte ANDed with matrix
+// byte 7 - i.
+constexpr long long gf_bits_to_45(int b) { return (1LL << b) << 24 | (1LL << (b + 1)) << 16; }
+constexpr long long gf_high_nibble = 0x1020408000000000LL; // bits 4..7 to 0..3
 
-inline q4_k_unpacked unpack_q4_k(const block_q4_k & x) {
-    const __m512i m4 = _mm512_set1_epi8(0x0f);
-    q4_k_unpacked u;
-    const __m128i sm = scales_mins(x.scales);
-    const __m512i sc16 = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm)); // 8 scales, then 8 mins
-    u.mn16 = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(sm, sm));
-    const __m512i z0 = _mm512_loadu_si512(x.qs), z1 = _mm512_loadu_si512(x.qs + 64);
-    u.q[0] = _mm512_and_si512(z0, m4);
-    u.q[1] = _mm512_and_si512(_mm512_srli_epi16(z0, 4), m4);
-    u.q[2] = _mm512_and_si512(z1, m4);
-    u.q[3] = _mm512_and_si512(_mm512_srli_epi16(z1, 4), m4);
-    for (int k = 0; k < 4; ++k) {
-        u.scv[k] = _mm512_permutexvar_epi16(load_table(k_sc_idx[k]), sc16);
-    }
-    u.d = _cvtsh_ss(x.d);
-    u.dmin = _cvtsh_ss(x.dmin);
-    return u;
-}
+// The products of two (weight super-block, activation super-block) members side by side: per
+// 64 weights, vpdpbusd of unsigned weights with the activations from zero gives one sum per 4
+// elements that fits int16 (|s| <= 4 * 63 * 128), vpackssdw(s_a, s_b) puts a's four sums and then
+// b's in each 128-bit lane, and vpdpwssd against the sub-block scales laid out the same way leaves
+// member a in dwords 0, 1 and b in dwords 2, 3 of each lane. A member's lanes see the same
+// operations whichever place it has and whoever its partner is, so gemv (two weight rows, one
+// activation), prefill (one weight row, two activations) and dot (a row paired with itself)
+// give the same bits.
+inline __m512i dot4s(__m512i q, __m512i y) { return _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, y); }
+inline __m512i pair_sums(__m512i qa, __m512i ya, __m512i qb, __m512i yb) { return _mm512_packs_epi32(dot4s(qa, ya), dot4s(qb, yb)); }
 
-// The four activation registers of a Q8_K super-block, matching q4_k_unpacked::q
-inline void load_act_q4_k(const block_q8_k & y, __m512i * yv) {
-    for (int k = 0; k < 4; ++k) {
-        yv[k] = act_pair(y.qs, (k >> 1) * 128 + (k & 1) * 32);
+// out[0] = member a's lanes of acc (dwords 0, 1 of each 128-bit lane) minus its lanes of second
+// (the low 128 bits), out[1] (when n > 1) the same for b; the same additions for both.
+inline void hsum_pair(__m512 acc, __m256 second, float * out, int n) {
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(acc), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)));
+    __m128       q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)); // a0 a1 b0 b1
+    q = _mm_add_ps(q, _mm_movehdup_ps(q));                                                 // a . b .
+    __m256 m = _mm256_add_ps(second, _mm256_permute_ps(second, _MM_SHUFFLE(1, 0, 3, 2)));
+    m = _mm256_add_ps(m, _mm256_permute_ps(m, _MM_SHUFFLE(2, 3, 0, 1))); // a's sum in lane 0, b's in 4
+    out[0] = _mm_cvtss_f32(q) - _mm256_cvtss_f32(m);
+    if (n > 1) {
+        out[1] = _mm_cvtss_f32(_mm_movehl_ps(q, q)) - _mm_cvtss_f32(_mm256_extractf128_ps(m, 1));
     }
 }
 
-// One super-block: the scaled integer dot into acc, the min correction into acc_m.
-inline void q4_k_step(const q4_k_unpacked & u, const block_q8_k & y, const __m512i * yv, __m512 & acc, __m256 & acc_m) {
-    const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums));
-    acc_m = _mm256_fmadd_ps(_mm256_set1_ps(y.d * u.dmin), _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, u.mn16)), acc_m);
-    __m512i sumi = _mm512_setzero_si512();
-    for (int k = 0; k < 4; ++k) {
-        sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(u.q[k], yv[k]), u.scv[k]);
-    }
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(y.d * u.d), _mm512_cvtepi32_ps(sumi), acc);
+// ---- Q4_K ----
+
+// The 6-bit scales and mins of two Q4_K super-blocks, from their first 16 bytes (d, dmin, 12
+// scale bytes b0..b11; a in the low 128 bits, b in the high), per 128-bit lane as bytes
+// sc0..3, mn0..3, sc4..7, mn4..7 (ggml's get_scale_min_k4):
+//   sc0..3 = b0..3 & 63, mn0..3 = b4..7 & 63,
+//   sc4..7 = b8..11 & 15 | (b0..3 >> 6) << 4, mn4..7 = b8..11 >> 4 | (b4..7 >> 6) << 4.
+inline __m256i q4_k_scales_mins(__m256i head) {
+    const __m256i a = _mm256_shuffle_epi8(head, _mm256_setr_epi8(4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 12, 13, 14, 15, 4, 5, 6, 7, 8, 9,
+                                                                  10, 11, 12, 13, 14, 15, 12, 13, 14, 15));
+    const __m256i b = _mm256_shuffle_epi8(head, _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, 4, 5, 6, 7, 8, 9, 10, 11, -1, -1, -1, -1,
+                                                                  -1, -1, -1, -1, 4, 5, 6, 7, 8, 9, 10, 11));
+    const __m256i a_shifted = _mm256_srlv_epi32(a, _mm256_setr_epi32(0, 0, 0, 4, 0, 0, 0, 4)); // mn4..7 sources: high nibbles
+    const __m256i top = _mm256_gf2p8affine_epi64_epi8(b, _mm256_set1_epi64x(gf_bits_to_45(6)), 0);
+    const __m256i keep = _mm256_setr_epi64x(0x3f3f3f3f3f3f3f3fLL, 0x0f0f0f0f0f0f0f0fLL, 0x3f3f3f3f3f3f3f3fLL, 0x0f0f0f0f0f0f0f0fLL);
+    return _mm256_ternarylogic_epi32(a_shifted, top, keep, 0xEC); // (a_shifted & keep) | top
 }
 
-// ---- Q6_K against Q8_K ------------------------------------------------------------------------
+constexpr int q4_k_sc_byte(int j) { return j < 4 ? j : 4 + j; }
+constexpr int q4_k_mn_byte(int j) { return j < 4 ? 4 + j : 8 + j; }
 
-// int16 lanes 8i..8i+7 = scale first + i (i < 4): one scale per 16 elements of a 64-element register
-constexpr index_table scale_run_table(int first) {
-    index_table t{};
-    for (int i = 0; i < 32; ++i) {
-        t.b[2 * i] = static_cast<uint8_t>(first + i / 8);
+// vpermb over q4_k_scales_mins (a's bytes 0..15, b's 16..31), odd bytes zeroed: the scales of
+// pair_sums for register k, whose low / high 256 bits hold sub-blocks (0, 2), (1, 3), (4, 6), (5, 7).
+constexpr index_table q4_k_spread(int k) {
+    index_table   t{};
+    constexpr int sb[4][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}};
+    for (int i = 0; i < 4; ++i) {
+        for (int w = 0; w < 8; ++w) {
+            t.b[16 * i + 2 * w] = static_cast<uint8_t>((w < 4 ? 0 : 16) + q4_k_sc_byte(sb[k][i / 2]));
+        }
     }
     return t;
 }
-constexpr index_table k_q6_sc_idx[4] = {scale_run_table(0), scale_run_table(4), scale_run_table(8), scale_run_table(12)};
+constexpr index_table k_q4_k_spread[4] = {q4_k_spread(0), q4_k_spread(1), q4_k_spread(2), q4_k_spread(3)};
+// vpshufb over q4_k_scales_mins: each lane's 8 mins as words
+constexpr index_table k_q4_k_mins = [] {
+    index_table t{};
+    for (int l = 0; l < 2; ++l) {
+        for (int j = 0; j < 8; ++j) {
+            t.b[16 * l + 2 * j] = static_cast<uint8_t>(q4_k_mn_byte(j));
+            t.b[16 * l + 2 * j + 1] = 0x80;
+        }
+    }
+    return t;
+}();
 
-// A Q6_K super-block unpacked: four registers of 6-bit quants (unsigned, w + 32), their scales
-// spread by lane, the 16 scales as int16 and d. One 64-byte load of ql and the matching 32 bytes of
-// qh give elements [0, 64) (low nibbles, qh bits 0-1 then 2-3) and [64, 128) (high nibbles, qh
-// bits 4-5 then 6-7) of a 128-element half.
-struct q6_k_unpacked {
-    __m512i q[4], scv[4];
-    __m256i sc16;
+// A Q8_K super-block as the Q4_K step takes it: the four activation registers matching the
+// nibble registers, the bsums of each 32-element sub-block (words), and d.
+struct q8_k_q4 {
+    __m512i v[4];
+    __m128i bs8;
     float   d;
 };
 
-inline q6_k_unpacked unpack_q6_k(const block_q6_k & x) {
-    const __m512i m4 = _mm512_set1_epi8(0x0f), m2 = _mm512_set1_epi8(0x03);
-    const __m512i shift_lo = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-    const __m512i shift_hi = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(6), 1);
-    q6_k_unpacked u;
-    u.sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x.scales)));
+inline q8_k_q4 load_act_q4_k(const block_q8_k & y) {
+    q8_k_q4 a;
+    a.v[0] = act_pair(y.qs, 0);
+    a.v[1] = act_pair(y.qs, 32);
+    a.v[2] = act_pair(y.qs, 128);
+    a.v[3] = act_pair(y.qs, 160);
+    const __m256i s = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums)), _mm256_set1_epi16(1));
+    a.bs8 = _mm256_cvtepi32_epi16(s);
+    a.d = y.d;
+    return a;
+}
+
+// One pair of Q4_K members: d * sum_j sc_j (q . y)_j into acc, dmin * sum_j mn_j bsum_j into
+// second (a's in its low 128 bits, b's in the high).
+__attribute__((always_inline)) inline void q4_k_pair(const block_q4_k & xa, const block_q4_k & xb, const q8_k_q4 & ya, const q8_k_q4 & yb,
+                                                     __m512 & acc, __m256 & second) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f), hi = _mm512_set1_epi64(gf_high_nibble);
+    const __m512i za0 = _mm512_loadu_si512(xa.qs), za1 = _mm512_loadu_si512(xa.qs + 64);
+    const __m512i zb0 = _mm512_loadu_si512(xb.qs), zb1 = _mm512_loadu_si512(xb.qs + 64);
+    const __m256i head = _mm256_loadu2_m128i(reinterpret_cast<const __m128i *>(&xb), reinterpret_cast<const __m128i *>(&xa));
+    const __m512i sm = _mm512_castsi256_si512(q4_k_scales_mins(head));
+    const __mmask64 even = 0x5555555555555555ull;
+    const __m512i p0 = pair_sums(_mm512_and_si512(za0, m4), ya.v[0], _mm512_and_si512(zb0, m4), yb.v[0]);
+    const __m512i p1 = pair_sums(_mm512_gf2p8affine_epi64_epi8(za0, hi, 0), ya.v[1], _mm512_gf2p8affine_epi64_epi8(zb0, hi, 0), yb.v[1]);
+    const __m512i p2 = pair_sums(_mm512_and_si512(za1, m4), ya.v[2], _mm512_and_si512(zb1, m4), yb.v[2]);
+    const __m512i p3 = pair_sums(_mm512_gf2p8affine_epi64_epi8(za1, hi, 0), ya.v[3], _mm512_gf2p8affine_epi64_epi8(zb1, hi, 0), yb.v[3]);
+    __m512i sumi = _mm512_madd_epi16(p0, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[0]), sm));
+    sumi = _mm512_dpwssd_epi32(sumi, p1, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[1]), sm));
+    sumi = _mm512_dpwssd_epi32(sumi, p2, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[2]), sm));
+    sumi = _mm512_dpwssd_epi32(sumi, p3, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[3]), sm));
+    const __m256i mins = _mm256_shuffle_epi8(_mm512_castsi512_si256(sm), _mm256_load_si256(reinterpret_cast<const __m256i *>(k_q4_k_mins.b)));
+    const __m256i mi = _mm256_madd_epi16(mins, _mm256_set_m128i(yb.bs8, ya.bs8));
+    // d_a, dmin_a, d_b, dmin_b times the members' activation scales
+    const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm256_castsi256_si128(_mm256_permutevar8x32_epi32(head, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0)))),
+                                 _mm_setr_ps(ya.d, ya.d, yb.d, yb.d));
+    const __m512 d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 2, 2), _mm512_castps128_ps512(dd));
+    const __m256 dmin = _mm256_permutexvar_ps(_mm256_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3), _mm256_castps128_ps256(dd));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), d, acc);
+    second = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mi), dmin, second);
+}
+
+struct q4_k_kind {
+    using block = block_q4_k;
+    using act = q8_k_q4;
+    static act  load_act(const block_q8_k & y) { return load_act_q4_k(y); }
+    static void pair(const block & xa, const block & xb, const act & ya, const act & yb, __m512 & acc, __m256 & second) {
+        q4_k_pair(xa, xb, ya, yb, acc, second);
+    }
+};
+
+// ---- Q6_K ----
+
+// vpermw over the scales of a (words 0..15) and b (16..31), sign-extended: the scales of
+// pair_sums for register k (elements 64k..64k+63, lane i = sub-block 4k + i).
+constexpr index_table q6_k_spread(int k) {
+    index_table t{};
+    for (int i = 0; i < 4; ++i) {
+        for (int w = 0; w < 8; ++w) {
+            t.b[2 * (8 * i + w)] = static_cast<uint8_t>((w < 4 ? 0 : 16) + 4 * k + i);
+        }
+    }
+    return t;
+}
+constexpr index_table k_q6_k_spread[4] = {q6_k_spread(0), q6_k_spread(1), q6_k_spread(2), q6_k_spread(3)};
+// vpermw over two 16-word rows (a, b): lane i = a's words 4i..4i+3, then b's. Laid out so, the
+// vpmaddwd of scales and bsums lands a's products in dwords 0, 1 of each lane and b's in 2, 3.
+constexpr index_table k_q6_k_by_lane = [] {
+    index_table t{};
+    for (int i = 0; i < 4; ++i) {
+        for (int w = 0; w < 8; ++w) {
+            t.b[2 * (8 * i + w)] = static_cast<uint8_t>((w < 4 ? 0 : 16) + 4 * i + (w & 3));
+        }
+    }
+    return t;
+}();
+
+// The four registers of unsigned 6-bit quants (w + 32) of a Q6_K super-block, elements 64k..: a
+// 64-byte load of ql and the matching 32 bytes of qh give [0, 64) (low nibbles, qh bits 0-1
+// then 2-3) and [64, 128) (high nibbles, qh bits 4-5 then 6-7) of each 128-element half.
+inline void q6_k_quants(const block_q6_k & x, __m512i * q) {
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    const __m512i g_lo = _mm512_inserti64x4(_mm512_set1_epi64(gf_bits_to_45(0)), _mm256_set1_epi64x(gf_bits_to_45(2)), 1);
+    const __m512i g_hi = _mm512_inserti64x4(_mm512_set1_epi64(gf_bits_to_45(4)), _mm256_set1_epi64x(gf_bits_to_45(6)), 1);
     for (int c = 0; c < 2; ++c) {
         const __m512i l = _mm512_loadu_si512(x.ql + 64 * c);
         const __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(x.qh + 32 * c)));
-        const __m512i h_lo = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(h, shift_lo), m2), 4);
-        const __m512i h_hi = _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(h, shift_hi), m2), 4);
-        u.q[2 * c] = _mm512_or_si512(_mm512_and_si512(l, m4), h_lo);
-        u.q[2 * c + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), h_hi);
+        // (low nibble | qh bits at 4, 5), (high nibble | qh bits at 4, 5)
+        q[2 * c] = _mm512_ternarylogic_epi32(l, _mm512_gf2p8affine_epi64_epi8(h, g_lo, 0), m4, 0xEC);
+        q[2 * c + 1] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(l, 4), _mm512_gf2p8affine_epi64_epi8(h, g_hi, 0), m4, 0xEC);
     }
-    for (int k = 0; k < 4; ++k) {
-        u.scv[k] = _mm512_permutexvar_epi16(load_table(k_q6_sc_idx[k]), _mm512_castsi256_si512(u.sc16));
-    }
-    u.d = _cvtsh_ss(x.d);
-    return u;
 }
 
-// One super-block: the scaled integer dot into acc, the -32 offsets into acc_o.
-inline void q6_k_step(const q6_k_unpacked & u, const block_q8_k & y, const __m512i * yv, __m512 & acc, __m256 & acc_o) {
-    const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums));
-    acc_o = _mm256_fmadd_ps(_mm256_set1_ps(32.0f * y.d * u.d), _mm256_cvtepi32_ps(_mm256_madd_epi16(bs, u.sc16)), acc_o);
-    __m512i sumi = _mm512_setzero_si512();
+// A Q8_K super-block as the Q6_K step takes it: its four 64-element registers, its bsums and d.
+struct q8_k_q6 {
+    __m512i v[4];
+    __m256i bsums;
+    float   d;
+};
+
+inline q8_k_q6 load_act_q6_k(const block_q8_k & y) {
+    q8_k_q6 a;
     for (int k = 0; k < 4; ++k) {
-        sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(u.q[k], yv[k]), u.scv[k]);
+        a.v[k] = _mm512_loadu_si512(y.qs + 64 * k);
     }
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(y.d * u.d), _mm512_cvtepi32_ps(sumi), acc);
+    a.bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums));
+    a.d = y.d;
+    return a;
 }
 
-inline void load_act_q6_k(const block_q8_k & y, __m512i * yv) {
+// One pair of Q6_K members: d * sum_j sc_j ((q . y)_j - 32 bsum_j) into acc.
+__attribute__((always_inline)) inline void q6_k_pair(const block_q6_k & xa, const block_q6_k & xb, const q8_k_q6 & ya, const q8_k_q6 & yb,
+                                                     __m512 & acc, __m256 &) {
+    __m512i qa[4], qb[4];
+    q6_k_quants(xa, qa);
+    q6_k_quants(xb, qb);
+    const __m512i sc = _mm512_cvtepi8_epi16(_mm256_loadu2_m128i(reinterpret_cast<const __m128i *>(xb.scales), reinterpret_cast<const __m128i *>(xa.scales)));
+    // the quants are w + 32: the sum starts at -32 * sum_j sc_j bsum_j (32 sc_j fits int16)
+    const __m512i by_lane = load_table(k_q6_k_by_lane);
+    const __m512i neg_bsums = _mm512_sub_epi16(_mm512_setzero_si512(),
+                                               _mm512_permutexvar_epi16(by_lane, _mm512_inserti64x4(_mm512_castsi256_si512(ya.bsums), yb.bsums, 1)));
+    __m512i sumi = _mm512_madd_epi16(_mm512_slli_epi16(_mm512_permutexvar_epi16(by_lane, sc), 5), neg_bsums);
+#pragma GCC unroll 4
     for (int k = 0; k < 4; ++k) {
-        yv[k] = _mm512_loadu_si512(y.qs + 64 * k);
+        sumi = _mm512_dpwssd_epi32(sumi, pair_sums(qa[k], ya.v[k], qb[k], yb.v[k]), _mm512_permutexvar_epi16(load_table(k_q6_k_spread[k]), sc));
     }
+    const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(xa.d | static_cast<uint32_t>(xb.d) << 16))), _mm_setr_ps(ya.d, yb.d, 0.0f, 0.0f));
+    const __m512 d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1), _mm512_castps128_ps512(dd));
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), d, acc);
 }
+
+struct q6_k_kind {
+    using block = block_q6_k;
+    using act = q8_k_q6;
+    static act  load_act(const block_q8_k & y) { return load_act_q6_k(y); }
+    static void pair(const block & xa, const block & xb, const act & ya, const act & yb, __m512 & acc, __m256 & second) {
+        q6_k_pair(xa, xb, ya, yb, acc, second);
+    }
+};
 
 // ---- K-quant row loops ---------------------------------------------------------------------------
 
-// K: the weight block type, its unpacked form, the activation registers and the per-super-block
-// step; `second` accumulates K's 8-lane correction (mins or offsets), subtracted at the end.
-struct q4_k_kind {
-    using block = block_q4_k;
-    static q4_k_unpacked unpack(const block & x) { return unpack_q4_k(x); }
-    static void          load_act(const block_q8_k & y, __m512i * yv) { load_act_q4_k(y, yv); }
-    static void          step(const q4_k_unpacked & u, const block_q8_k & y, const __m512i * yv, __m512 & acc, __m256 & second) {
-        q4_k_step(u, y, yv, acc, second);
-    }
-};
-struct q6_k_kind {
-    using block = block_q6_k;
-    static q6_k_unpacked unpack(const block & x) { return unpack_q6_k(x); }
-    static void          load_act(const block_q8_k & y, __m512i * yv) { load_act_q6_k(y, yv); }
-    static void          step(const q6_k_unpacked & u, const block_q8_k & y, const __m512i * yv, __m512 & acc, __m256 & second) {
-        q6_k_step(u, y, yv, acc, second);
-    }
-};
-
-// One weight row against NA activation rows (prefill): each super-block is unpacked once.
+// One weight row against NA activation rows (prefill), activation rows in pairs (an odd last one
+// paired with itself).
 template <class K, int NA>
 void dot_k_rows(int64_t n, const void * w, const void * a, size_t a_stride, float * out) {
-    const auto * x = static_cast<const typename K::block *>(w);
-    __m512       acc[NA];
-    __m256       second[NA];
-    for (int r = 0; r < NA; ++r) {
-        acc[r] = _mm512_setzero_ps();
-        second[r] = _mm256_setzero_ps();
+    constexpr int NP = (NA + 1) / 2;
+    const auto *  x = static_cast<const typename K::block *>(w);
+    __m512        acc[NP];
+    __m256        second[NP];
+    for (int p = 0; p < NP; ++p) {
+        acc[p] = _mm512_setzero_ps();
+        second[p] = _mm256_setzero_ps();
     }
     for (int64_t b = 0; b < n / 256; ++b) {
-        const auto u = K::unpack(x[b]);
+        typename K::act y[NA];
         for (int r = 0; r < NA; ++r) {
-            const auto & y = reinterpret_cast<const block_q8_k *>(static_cast<const uint8_t *>(a) + r * a_stride)[b];
-            __m512i      yv[4];
-            K::load_act(y, yv);
-            K::step(u, y, yv, acc[r], second[r]);
+            y[r] = K::load_act(reinterpret_cast<const block_q8_k *>(static_cast<const uint8_t *>(a) + r * a_stride)[b]);
+        }
+        for (int p = 0; p < NP; ++p) {
+            K::pair(x[b], x[b], y[2 * p], y[2 * p + 1 < NA ? 2 * p + 1 : 2 * p], acc[p], second[p]);
         }
     }
-    for (int r = 0; r < NA; ++r) {
-        out[r] = hsum512(acc[r]) - hsum256(second[r]);
+    for (int p = 0; p < NP; ++p) {
+        hsum_pair(acc[p], second[p], out + 2 * p, NA - 2 * p);
     }
 }
 
-// NW weight rows against one activation row (decode): each activation super-block is loaded
-// once. Per row the same steps as dot_k_rows, so the same bits.
+// NW weight rows against one activation row (decode), weight rows in pairs: each activation
+// super-block is loaded once.
 template <class K, int NW>
 void gemv_k_rows(int64_t n, const uint8_t * w, size_t w_stride, const block_q8_k * y, float * out) {
-    __m512 acc[NW];
-    __m256 second[NW];
-    for (int i = 0; i < NW; ++i) {
-        acc[i] = _mm512_setzero_ps();
-        second[i] = _mm256_setzero_ps();
+    constexpr int NP = (NW + 1) / 2;
+    __m512        acc[NP];
+    __m256        second[NP];
+    for (int p = 0; p < NP; ++p) {
+        acc[p] = _mm512_setzero_ps();
+        second[p] = _mm256_setzero_ps();
     }
     for (int64_t b = 0; b < n / 256; ++b) {
-        __m512i yv[4];
-        K::load_act(y[b], yv);
-        for (int i = 0; i < NW; ++i) {
-            const auto & x = reinterpret_cast<const typename K::block *>(w + i * w_stride)[b];
-            prefetch_ahead(&x, sizeof x, NW * w_stride);
-            K::step(K::unpack(x), y[b], yv, acc[i], second[i]);
+        const typename K::act ya = K::load_act(y[b]);
+        for (int p = 0; p < NP; ++p) {
+            const int    ia = 2 * p, ib = 2 * p + 1 < NW ? 2 * p + 1 : 2 * p;
+            const auto & xa = reinterpret_cast<const typename K::block *>(w + ia * w_stride)[b];
+            const auto & xb = reinterpret_cast<const typename K::block *>(w + ib * w_stride)[b];
+            prefetch_ahead(&xa, sizeof xa, NW * w_stride);
+            if (ib != ia) {
+                prefetch_ahead(&xb, sizeof xb, NW * w_stride);
+            }
+            K::pair(xa, xb, ya, ya, acc[p], second[p]);
         }
     }
-    hsum4(acc, NW, out);
-    for (int i = 0; i < NW; ++i) {
-        out[i] -= hsum256(second[i]);
+    for (int p = 0; p < NP; ++p) {
+        hsum_pair(acc[p], second[p], out + 2 * p, NW - 2 * p);
     }
 }
 
@@ -752,6 +839,9 @@ constexpr entry k_vnni[] = {
 } // namespace
 
 const dot_kernel * find_dot_kernel_avx512vnni(uint32_t ggml_type) {
+    if (!__builtin_cpu_supports("gfni")) {
+        return nullptr;
+    }
     for (const entry & e : k_vnni) {
         if (e.type == ggml_type) {
             return &e.kernel;
@@ -761,3 +851,7 @@ const dot_kernel * find_dot_kernel_avx512vnni(uint32_t ggml_type) {
 }
 
 } // namespace v4::kernels::cpu
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
