@@ -193,6 +193,57 @@ private slots:
         }
     }
 
+    // Extreme values: every quant byte 0xff (the largest unsigned quants and 6-bit scales; Q6_K's
+    // int8 scales set to -128) against constant activations, which Q8_K quantizes to -128 all
+    // through: the SIMD kernels' 16-bit partial sums are at their largest there.
+    void extremes() {
+        for (const type_case & tc : k_cases) {
+            if (tc.n_halves == 0) {
+                continue; // float rows and MXFP4 (whose 0xff scale byte is NaN)
+            }
+            const kc::dot_kernel * fast = kc::find_dot_kernel(tc.type);
+            const kc::dot_kernel * scalar = kc::find_dot_kernel_scalar(tc.type);
+            QVERIFY(fast != nullptr && scalar != nullptr);
+            const int64_t        n = 2 * 256;
+            std::vector<uint8_t> w(static_cast<size_t>(n / tc.block_size) * tc.block_bytes, 0xff);
+            for (size_t b = 0; b < w.size(); b += tc.block_bytes) {
+                for (int h = 0; h < tc.n_halves; ++h) {
+                    const uint16_t d = kr::fp32_to_fp16(0.01f);
+                    std::memcpy(&w[b + tc.d_offset + 2 * h], &d, 2);
+                }
+                if (tc.type == 14) {
+                    std::memset(&w[b + 192], 0x80, 16);
+                }
+            }
+            std::vector<float> wf(static_cast<size_t>(n));
+            QVERIFY(kr::dequantize_row_any(tc.type, w.data(), wf.data(), n));
+            for (const float v : {1.0f, -1.0f}) {
+                const std::vector<float> x(static_cast<size_t>(n), v);
+                std::vector<uint8_t>     act(kc::act_row_bytes(scalar->act, n)), fact(kc::act_row_bytes(fast->act, n));
+                kc::quantize_act_row(scalar->act, x.data(), act.data(), n);
+                kc::quantize_act_row(fast->act, x.data(), fact.data(), n);
+                double abs_sum = 0.0;
+                for (int64_t i = 0; i < n; ++i) {
+                    abs_sum += std::fabs(static_cast<double>(wf[i]) * x[i]);
+                }
+                const float s = scalar->dot(n, w.data(), act.data());
+                const float f = fast->dot(n, w.data(), fact.data());
+                if (std::fabs(static_cast<double>(f) - s) > 1e-5 * abs_sum + 1e-6) {
+                    QFAIL(qPrintable(QStringLiteral("%1 (%2) extremes: %3 vs scalar %4").arg(tc.name).arg(fast->isa).arg(f).arg(s)));
+                }
+                if (fast->gemv != nullptr) {
+                    std::vector<uint8_t> rows(w.size() * 2);
+                    std::memcpy(rows.data(), w.data(), w.size());
+                    std::memcpy(rows.data() + w.size(), w.data(), w.size());
+                    float out[2] = {};
+                    fast->gemv(n, rows.data(), w.size(), 2, fact.data(), out);
+                    QCOMPARE(out[0], f);
+                    QCOMPARE(out[1], f);
+                }
+            }
+        }
+    }
+
     // The prefill register tiles (n_w weight rows x n_act activation rows) against the row-by-row
     // scalar kernel, for every tile shape and row lengths that leave a SIMD tail.
     void tiles() {
