@@ -116,6 +116,7 @@ private slots:
             {0, 1, 5, 40, 64, 1},   // a window wider than the history
             {0, 3, 3, 200, 20, 2},  // three heads per KV head (a padded quad), window, split
             {0, 6, 1, 130, 0, 1},   // a full quad and a half one
+            {0, 4, 1, 37, 0, 1},    // a tile and six keys
         };
         for (int hd : {8, 40, 48, 64, 72, 80, 128, 256}) {
             for (const shape & c : cases) {
