@@ -11,7 +11,7 @@
 // Q4_K and Q6_K against Q8_K: two rows side by side, 64 weights per register; vpdpbusd sums of 4
 // products, packed to 16 bits for both rows at once and scaled by vpdpwssd (see pair_sums). GFNI's
 // gf2p8affineqb moves bits within bytes (high nibbles down, Q6_K's qh bits into place) in one
-// instruction; every CPU with AVX-512 VBMI and VNNI has it, and the table below asks all three.
+// instruction; every CPU with AVX-512 VBMI and VNNI has it (find_dot_kernel_avx512vnni checks).
 // F32/F16 get a 4 x 4 register tile for prefill (f32 FMA, 16 accumulators).
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports the "undefined" pass-through operands inside _mm512_cvtph_ps and
@@ -20,8 +20,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #include <immintrin.h>
-// GFNI for the K-quant kernels: asked for here, not in the build's flags, and checked at run time
-// (find_dot_kernel_avx512vnni) like the other AVX-512 extensions.
+// GFNI for the K-quant kernels, enabled for this file here rather than in the build's flags.
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("gfni"))), apply_to = function)
 #elif defined(__GNUC__)
