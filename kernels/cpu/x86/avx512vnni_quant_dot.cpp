@@ -503,53 +503,49 @@ struct q8_k_q4 {
     float   d;
 };
 
-inline q8_k_q4 load_act_q4_k(const block_q8_k & y) {
-    q8_k_q4 a;
-    a.v[0] = act_pair(y.qs, 0);
-    a.v[1] = act_pair(y.qs, 32);
-    a.v[2] = act_pair(y.qs, 128);
-    a.v[3] = act_pair(y.qs, 160);
-    const __m256i s = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums)), _mm256_set1_epi16(1));
-    a.bs8 = _mm256_cvtepi32_epi16(s);
-    a.d = y.d;
-    return a;
-}
-
-// One pair of Q4_K members: d * sum_j sc_j (q . y)_j into acc, dmin * sum_j mn_j bsum_j into
-// second (a's in its low 128 bits, b's in the high).
-__attribute__((always_inline)) inline void q4_k_pair(const block_q4_k & xa, const block_q4_k & xb, const q8_k_q4 & ya, const q8_k_q4 & yb,
-                                                     __m512 & acc, __m256 & second) {
-    const __m512i m4 = _mm512_set1_epi8(0x0f), hi = _mm512_set1_epi64(gf_high_nibble);
-    const __m512i za0 = _mm512_loadu_si512(xa.qs), za1 = _mm512_loadu_si512(xa.qs + 64);
-    const __m512i zb0 = _mm512_loadu_si512(xb.qs), zb1 = _mm512_loadu_si512(xb.qs + 64);
-    const __m256i head = _mm256_loadu2_m128i(reinterpret_cast<const __m128i *>(&xb), reinterpret_cast<const __m128i *>(&xa));
-    const __m512i sm = _mm512_castsi256_si512(q4_k_scales_mins(head));
-    const __mmask64 even = 0x5555555555555555ull;
-    const __m512i p0 = pair_sums(_mm512_and_si512(za0, m4), ya.v[0], _mm512_and_si512(zb0, m4), yb.v[0]);
-    const __m512i p1 = pair_sums(_mm512_gf2p8affine_epi64_epi8(za0, hi, 0), ya.v[1], _mm512_gf2p8affine_epi64_epi8(zb0, hi, 0), yb.v[1]);
-    const __m512i p2 = pair_sums(_mm512_and_si512(za1, m4), ya.v[2], _mm512_and_si512(zb1, m4), yb.v[2]);
-    const __m512i p3 = pair_sums(_mm512_gf2p8affine_epi64_epi8(za1, hi, 0), ya.v[3], _mm512_gf2p8affine_epi64_epi8(zb1, hi, 0), yb.v[3]);
-    __m512i sumi = _mm512_madd_epi16(p0, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[0]), sm));
-    sumi = _mm512_dpwssd_epi32(sumi, p1, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[1]), sm));
-    sumi = _mm512_dpwssd_epi32(sumi, p2, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[2]), sm));
-    sumi = _mm512_dpwssd_epi32(sumi, p3, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[3]), sm));
-    const __m256i mins = _mm256_shuffle_epi8(_mm512_castsi512_si256(sm), _mm256_load_si256(reinterpret_cast<const __m256i *>(k_q4_k_mins.b)));
-    const __m256i mi = _mm256_madd_epi16(mins, _mm256_set_m128i(yb.bs8, ya.bs8));
-    // d_a, dmin_a, d_b, dmin_b times the members' activation scales
-    const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm256_castsi256_si128(_mm256_permutevar8x32_epi32(head, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0)))),
-                                 _mm_setr_ps(ya.d, ya.d, yb.d, yb.d));
-    const __m512 d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 2, 2), _mm512_castps128_ps512(dd));
-    const __m256 dmin = _mm256_permutexvar_ps(_mm256_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3), _mm256_castps128_ps256(dd));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), d, acc);
-    second = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mi), dmin, second);
-}
-
 struct q4_k_kind {
     using block = block_q4_k;
     using act = q8_k_q4;
-    static act  load_act(const block_q8_k & y) { return load_act_q4_k(y); }
-    static void pair(const block & xa, const block & xb, const act & ya, const act & yb, __m512 & acc, __m256 & second) {
-        q4_k_pair(xa, xb, ya, yb, acc, second);
+
+    static act load_act(const block_q8_k & y) {
+        act a;
+        a.v[0] = act_pair(y.qs, 0);
+        a.v[1] = act_pair(y.qs, 32);
+        a.v[2] = act_pair(y.qs, 128);
+        a.v[3] = act_pair(y.qs, 160);
+        const __m256i s = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums)), _mm256_set1_epi16(1));
+        a.bs8 = _mm256_cvtepi32_epi16(s);
+        a.d = y.d;
+        return a;
+    }
+
+    // One pair of members: d * sum_j sc_j (q . y)_j into acc, dmin * sum_j mn_j bsum_j into second
+    // (a's in its low 128 bits, b's in the high).
+    __attribute__((always_inline)) static void pair(const block & xa, const block & xb, const act & ya, const act & yb, __m512 & acc,
+                                                    __m256 & second) {
+        const __m512i m4 = _mm512_set1_epi8(0x0f), hi = _mm512_set1_epi64(gf_high_nibble);
+        const __m512i za0 = _mm512_loadu_si512(xa.qs), za1 = _mm512_loadu_si512(xa.qs + 64);
+        const __m512i zb0 = _mm512_loadu_si512(xb.qs), zb1 = _mm512_loadu_si512(xb.qs + 64);
+        const __m256i head = _mm256_loadu2_m128i(reinterpret_cast<const __m128i *>(&xb), reinterpret_cast<const __m128i *>(&xa));
+        const __m512i sm = _mm512_castsi256_si512(q4_k_scales_mins(head));
+        const __mmask64 even = 0x5555555555555555ull;
+        const __m512i p0 = pair_sums(_mm512_and_si512(za0, m4), ya.v[0], _mm512_and_si512(zb0, m4), yb.v[0]);
+        const __m512i p1 = pair_sums(_mm512_gf2p8affine_epi64_epi8(za0, hi, 0), ya.v[1], _mm512_gf2p8affine_epi64_epi8(zb0, hi, 0), yb.v[1]);
+        const __m512i p2 = pair_sums(_mm512_and_si512(za1, m4), ya.v[2], _mm512_and_si512(zb1, m4), yb.v[2]);
+        const __m512i p3 = pair_sums(_mm512_gf2p8affine_epi64_epi8(za1, hi, 0), ya.v[3], _mm512_gf2p8affine_epi64_epi8(zb1, hi, 0), yb.v[3]);
+        __m512i sumi = _mm512_madd_epi16(p0, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[0]), sm));
+        sumi = _mm512_dpwssd_epi32(sumi, p1, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[1]), sm));
+        sumi = _mm512_dpwssd_epi32(sumi, p2, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[2]), sm));
+        sumi = _mm512_dpwssd_epi32(sumi, p3, _mm512_maskz_permutexvar_epi8(even, load_table(k_q4_k_spread[3]), sm));
+        const __m256i mins = _mm256_shuffle_epi8(_mm512_castsi512_si256(sm), _mm256_load_si256(reinterpret_cast<const __m256i *>(k_q4_k_mins.b)));
+        const __m256i mi = _mm256_madd_epi16(mins, _mm256_set_m128i(yb.bs8, ya.bs8));
+        // d_a, dmin_a, d_b, dmin_b times the members' activation scales
+        const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm256_castsi256_si128(_mm256_permutevar8x32_epi32(head, _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0)))),
+                                     _mm_setr_ps(ya.d, ya.d, yb.d, yb.d));
+        const __m512 d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 2, 2, 0, 0, 2, 2), _mm512_castps128_ps512(dd));
+        const __m256 dmin = _mm256_permutexvar_ps(_mm256_setr_epi32(1, 1, 1, 1, 3, 3, 3, 3), _mm256_castps128_ps256(dd));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), d, acc);
+        second = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mi), dmin, second);
     }
 };
 
@@ -602,43 +598,39 @@ struct q8_k_q6 {
     float   d;
 };
 
-inline q8_k_q6 load_act_q6_k(const block_q8_k & y) {
-    q8_k_q6 a;
-    for (int k = 0; k < 4; ++k) {
-        a.v[k] = _mm512_loadu_si512(y.qs + 64 * k);
-    }
-    a.bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums));
-    a.d = y.d;
-    return a;
-}
-
-// One pair of Q6_K members: d * sum_j sc_j ((q . y)_j - 32 bsum_j) into acc.
-__attribute__((always_inline)) inline void q6_k_pair(const block_q6_k & xa, const block_q6_k & xb, const q8_k_q6 & ya, const q8_k_q6 & yb,
-                                                     __m512 & acc, __m256 &) {
-    __m512i qa[4], qb[4];
-    q6_k_quants(xa, qa);
-    q6_k_quants(xb, qb);
-    const __m512i sc = _mm512_cvtepi8_epi16(_mm256_loadu2_m128i(reinterpret_cast<const __m128i *>(xb.scales), reinterpret_cast<const __m128i *>(xa.scales)));
-    // the quants are w + 32: the sum starts at -32 * sum_j sc_j bsum_j (32 sc_j fits int16)
-    const __m512i by_lane = load_table(k_q6_k_by_lane);
-    const __m512i neg_bsums = _mm512_sub_epi16(_mm512_setzero_si512(),
-                                               _mm512_permutexvar_epi16(by_lane, _mm512_inserti64x4(_mm512_castsi256_si512(ya.bsums), yb.bsums, 1)));
-    __m512i sumi = _mm512_madd_epi16(_mm512_slli_epi16(_mm512_permutexvar_epi16(by_lane, sc), 5), neg_bsums);
-#pragma GCC unroll 4
-    for (int k = 0; k < 4; ++k) {
-        sumi = _mm512_dpwssd_epi32(sumi, pair_sums(qa[k], ya.v[k], qb[k], yb.v[k]), _mm512_permutexvar_epi16(load_table(k_q6_k_spread[k]), sc));
-    }
-    const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(xa.d | static_cast<uint32_t>(xb.d) << 16))), _mm_setr_ps(ya.d, yb.d, 0.0f, 0.0f));
-    const __m512 d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1), _mm512_castps128_ps512(dd));
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), d, acc);
-}
-
 struct q6_k_kind {
     using block = block_q6_k;
     using act = q8_k_q6;
-    static act  load_act(const block_q8_k & y) { return load_act_q6_k(y); }
-    static void pair(const block & xa, const block & xb, const act & ya, const act & yb, __m512 & acc, __m256 & second) {
-        q6_k_pair(xa, xb, ya, yb, acc, second);
+
+    static act load_act(const block_q8_k & y) {
+        act a;
+        for (int k = 0; k < 4; ++k) {
+            a.v[k] = _mm512_loadu_si512(y.qs + 64 * k);
+        }
+        a.bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(y.bsums));
+        a.d = y.d;
+        return a;
+    }
+
+    // One pair of members: d * sum_j sc_j ((q . y)_j - 32 bsum_j) into acc.
+    __attribute__((always_inline)) static void pair(const block & xa, const block & xb, const act & ya, const act & yb, __m512 & acc,
+                                                    __m256 &) {
+        __m512i qa[4], qb[4];
+        q6_k_quants(xa, qa);
+        q6_k_quants(xb, qb);
+        const __m512i sc = _mm512_cvtepi8_epi16(_mm256_loadu2_m128i(reinterpret_cast<const __m128i *>(xb.scales), reinterpret_cast<const __m128i *>(xa.scales)));
+        // the quants are w + 32: the sum starts at -32 * sum_j sc_j bsum_j (32 sc_j fits int16)
+        const __m512i by_lane = load_table(k_q6_k_by_lane);
+        const __m512i neg_bsums = _mm512_sub_epi16(_mm512_setzero_si512(),
+                                                   _mm512_permutexvar_epi16(by_lane, _mm512_inserti64x4(_mm512_castsi256_si512(ya.bsums), yb.bsums, 1)));
+        __m512i sumi = _mm512_madd_epi16(_mm512_slli_epi16(_mm512_permutexvar_epi16(by_lane, sc), 5), neg_bsums);
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+            sumi = _mm512_dpwssd_epi32(sumi, pair_sums(qa[k], ya.v[k], qb[k], yb.v[k]), _mm512_permutexvar_epi16(load_table(k_q6_k_spread[k]), sc));
+        }
+        const __m128 dd = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(xa.d | static_cast<uint32_t>(xb.d) << 16))), _mm_setr_ps(ya.d, yb.d, 0.0f, 0.0f));
+        const __m512 d = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1), _mm512_castps128_ps512(dd));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), d, acc);
     }
 };
 
