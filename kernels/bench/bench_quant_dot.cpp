@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "cpu/quant_dot.h"
+#include "cpu/x16.h"
 #include "reference/dequantize.h"
 
 namespace {
@@ -115,6 +116,41 @@ void gemv(benchmark::State & state, qtype t, int n_rows_act) {
     state.SetLabel(k->isa);
 }
 
+// Decode's gemv on rows repacked to the x16 layout (cpu/x16.h), four rows per call.
+void gemv_x16(benchmark::State & state, qtype t) {
+    const int64_t          n_in = state.range(0);
+    const int64_t          rows = state.range(1);
+    const kc::dot_kernel * k = kc::find_dot_kernel_x16(static_cast<uint32_t>(t));
+    if (k == nullptr) {
+        state.SkipWithError("no x16 kernels on this CPU");
+        return;
+    }
+    size_t       row_bytes = 0;
+    weight_bytes w = random_row_bytes(t, n_in, rows, row_bytes);
+    std::vector<uint8_t> tmp(row_bytes);
+    for (int64_t o = 0; o < rows; ++o) {
+        uint8_t * row = w.data() + static_cast<size_t>(o) * row_bytes;
+        kc::repack_row_x16(static_cast<uint32_t>(t), row, tmp.data(), n_in);
+        std::copy(tmp.begin(), tmp.end(), row);
+    }
+    std::vector<float>   x(static_cast<size_t>(n_in));
+    std::mt19937         rng(3);
+    std::normal_distribution<float> dist(0.0f, 1.0f);
+    for (float & v : x) v = dist(rng);
+    std::vector<uint8_t> act(kc::act_row_bytes(k->act, n_in));
+    kc::quantize_act_row(k->act, x.data(), act.data(), n_in);
+    std::vector<float> y(static_cast<size_t>(rows));
+    for (auto _ : state) {
+        for (int64_t o = 0; o < rows; o += 4) {
+            k->gemv(n_in, w.data() + static_cast<size_t>(o) * row_bytes, row_bytes,
+                    static_cast<int>(std::min<int64_t>(4, rows - o)), act.data(), &y[static_cast<size_t>(o)]);
+        }
+        benchmark::DoNotOptimize(y.data());
+    }
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(w.size()));
+    state.SetLabel(k->isa);
+}
+
 // {n_in, rows}: 1024 x 256 stays in L2; 1024 x 131072 (~70-270 MiB) streams from DRAM.
 void shapes(benchmark::internal::Benchmark * b) {
     b->Args({1024, 256})->Args({1024, 131072})->Unit(benchmark::kMicrosecond);
@@ -123,6 +159,8 @@ void shapes(benchmark::internal::Benchmark * b) {
 } // namespace
 
 BENCHMARK_CAPTURE(gemv, q4_0, qtype::q4_0, 1)->Apply(shapes);
+BENCHMARK_CAPTURE(gemv_x16, q4_0, qtype::q4_0)->Apply(shapes);
+BENCHMARK_CAPTURE(gemv_x16, q8_0, qtype::q8_0)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q8_0, qtype::q8_0, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q4_k, qtype::q4_k, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q6_k, qtype::q6_k, 1)->Apply(shapes);

@@ -6,6 +6,7 @@
 #include "cpu/cpu_features.h"
 #include "cpu/q8_0x4.h"
 #include "cpu/quant_dot.h"
+#include "cpu/x16.h"
 
 namespace v4::kernels::cpu {
 
@@ -43,6 +44,26 @@ void quantize_row_q8_0x4(const float * x, void * dst, int64_t n) {
     }
 #endif
     quantize_row_q8_0x4_scalar(x, dst, n);
+}
+
+void quantize_row_q8_0x16(const float * x, void * dst, int64_t n) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (has_vnni()) {
+        quantize_row_q8_0x16_avx512(x, dst, n);
+        return;
+    }
+#endif
+    quantize_row_q8_0x16_scalar(x, dst, n);
+}
+
+const dot_kernel * find_dot_kernel_x16(uint32_t ggml_type) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (has_vnni()) {
+        return find_dot_kernel_x16_avx512(ggml_type);
+    }
+#endif
+    (void)ggml_type;
+    return nullptr;
 }
 
 const dot_kernel * find_dot_kernel(uint32_t ggml_type) {

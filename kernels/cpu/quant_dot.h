@@ -14,7 +14,7 @@
 
 namespace v4::kernels::cpu {
 
-enum class act_format { f32, q8_0, q8_k, q8_0x4 };
+enum class act_format { f32, q8_0, q8_k, q8_0x4, q8_0x16 }; // q8_0x16: cpu/x16.h
 
 // Returns sum_i w[i] * a[i] over n elements (n a multiple of the weight's block size).
 using vec_dot_fn = float (*)(int64_t n, const void * w, const void * a);

@@ -5,6 +5,7 @@
 
 #include "cpu/q8_0x4.h"
 #include "cpu/quant_dot.h"
+#include "cpu/x16.h"
 #include "reference/dequantize.h"
 #include "reference/dequantize_legacy.h"
 
@@ -111,6 +112,7 @@ size_t act_row_bytes(act_format format, int64_t n) {
         case act_format::q8_0: return static_cast<size_t>(n / 32) * sizeof(block_q8_0);
         case act_format::q8_k: return static_cast<size_t>(n / 256) * sizeof(block_q8_k);
         case act_format::q8_0x4: return q8_0x4_row_bytes(n);
+        case act_format::q8_0x16: return q8_0x16_row_bytes(n);
     }
     return 0;
 }
@@ -157,6 +159,7 @@ void quantize_act_row(act_format format, const float * x, void * dst, int64_t n)
         case act_format::q8_0: ref::quantize_row_q8_0(x, static_cast<block_q8_0 *>(dst), n); break;
         case act_format::q8_k: ref::quantize_row_q8_k(x, static_cast<block_q8_k *>(dst), n); break;
         case act_format::q8_0x4: quantize_row_q8_0x4(x, dst, n); break;
+        case act_format::q8_0x16: quantize_row_q8_0x16(x, dst, n); break;
     }
 }
 
@@ -166,6 +169,7 @@ void dequantize_act_row(act_format format, const void * src, float * y, int64_t 
         case act_format::q8_0: ref::dequantize_row(qtype::q8_0, src, y, n); break;
         case act_format::q8_k: ref::dequantize_row(qtype::q8_k, src, y, n); break;
         case act_format::q8_0x4: dequantize_row_q8_0x4(src, y, n); break;
+        case act_format::q8_0x16: dequantize_row_q8_0x16(src, y, n); break;
     }
 }
 

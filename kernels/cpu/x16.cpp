@@ -1,0 +1,112 @@
+// The x16 layout's plain parts (cpu/x16.h): repacking rows both ways and the scalar q8_0x16
+// activation quantizer, which the AVX-512 one is tested against.
+#include "cpu/x16.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "reference/dequantize.h"
+#include "reference/quant_blocks.h"
+
+namespace v4::kernels::cpu {
+
+namespace {
+
+constexpr uint32_t k_q4_0 = 2, k_q8_0 = 8;
+
+// Where a block's pieces go: `words` 32-bit words of quants (Q4_0 4, Q8_0 8) after its 2-byte scale.
+struct x16_geometry {
+    int      words;
+    uint32_t flip; // xor applied to every quant byte (Q8_0: int8 -> w + 128)
+};
+
+x16_geometry geometry_of(uint32_t type) { return type == k_q8_0 ? x16_geometry{8, 0x80808080u} : x16_geometry{4, 0}; }
+
+// A word at a time: the loader repacks every Q4_0/Q8_0 matrix of a model with this.
+inline void copy_word(const uint8_t * from, uint8_t * to, uint32_t flip) {
+    uint32_t w;
+    std::memcpy(&w, from, 4);
+    w ^= flip;
+    std::memcpy(to, &w, 4);
+}
+
+// Calls f(block, gguf block bytes, x16 super-block bytes, k, L) for every block of a row.
+template <class F>
+void for_each_block(uint32_t type, int64_t n, F f) {
+    const size_t  block_bytes = 2 + 4 * static_cast<size_t>(geometry_of(type).words);
+    const int64_t nb = n / 32;
+    for (int64_t b0 = 0; b0 < nb; b0 += x16_blocks) {
+        const int k = static_cast<int>(std::min<int64_t>(x16_blocks, nb - b0));
+        for (int L = 0; L < k; ++L) {
+            f(static_cast<size_t>(b0 + L) * block_bytes, static_cast<size_t>(b0) * block_bytes, k, L);
+        }
+    }
+}
+
+} // namespace
+
+bool x16_type(uint32_t ggml_type) { return ggml_type == k_q4_0 || ggml_type == k_q8_0; }
+
+void repack_row_x16(uint32_t type, const void * src, void * dst, int64_t n) {
+    const auto *       s = static_cast<const uint8_t *>(src);
+    auto *             d = static_cast<uint8_t *>(dst);
+    const x16_geometry g = geometry_of(type);
+    for_each_block(type, n, [&](size_t blk, size_t super, int k, int L) {
+        for (int r = 0; r < g.words; ++r) {
+            copy_word(s + blk + 2 + 4 * r, d + super + 4 * (static_cast<size_t>(r) * k + L), g.flip);
+        }
+        std::memcpy(d + super + 4 * static_cast<size_t>(g.words) * k + 2 * L, s + blk, 2);
+    });
+}
+
+void unpack_row_x16(uint32_t type, const void * src, void * dst, int64_t n) {
+    const auto *       s = static_cast<const uint8_t *>(src);
+    auto *             d = static_cast<uint8_t *>(dst);
+    const x16_geometry g = geometry_of(type);
+    for_each_block(type, n, [&](size_t blk, size_t super, int k, int L) {
+        for (int r = 0; r < g.words; ++r) {
+            copy_word(s + super + 4 * (static_cast<size_t>(r) * k + L), d + blk + 2 + 4 * r, g.flip);
+        }
+        std::memcpy(d + blk, s + super + 4 * static_cast<size_t>(g.words) * k + 2 * L, 2);
+    });
+}
+
+size_t q8_0x16_row_bytes(int64_t n) {
+    return static_cast<size_t>((n + x16_elements - 1) / x16_elements) * q8_0x16_super_bytes;
+}
+
+void quantize_row_q8_0x16_scalar(const float * x, void * dst, int64_t n) {
+    auto * out = static_cast<uint8_t *>(dst);
+    std::memset(out, 0, q8_0x16_row_bytes(n));
+    for (int64_t b = 0; b < n / 32; ++b) {
+        block_q8_0 q;
+        ref::quantize_row_q8_0(x + b * 32, &q, 32);
+        uint8_t * super = out + static_cast<size_t>(b / x16_blocks) * q8_0x16_super_bytes;
+        const int L = static_cast<int>(b % x16_blocks);
+        int32_t   sum = 0;
+        for (int i = 0; i < 32; ++i) {
+            sum += q.qs[i];
+        }
+        const float d = ref::fp16_to_fp32(q.d);
+        for (int r = 0; r < 8; ++r) {
+            std::memcpy(super + 64 * r + 4 * L, q.qs + 4 * r, 4);
+        }
+        std::memcpy(super + 512 + 4 * L, &sum, 4);
+        std::memcpy(super + 576 + 4 * L, &d, 4);
+    }
+}
+
+void dequantize_row_q8_0x16(const void * src, float * y, int64_t n) {
+    const auto * in = static_cast<const uint8_t *>(src);
+    for (int64_t b = 0; b < n / 32; ++b) {
+        const uint8_t * super = in + static_cast<size_t>(b / x16_blocks) * q8_0x16_super_bytes;
+        const int       L = static_cast<int>(b % x16_blocks);
+        float           d;
+        std::memcpy(&d, super + 576 + 4 * L, 4);
+        for (int i = 0; i < 32; ++i) {
+            y[b * 32 + i] = d * static_cast<int8_t>(super[64 * (i / 4) + 4 * L + i % 4]);
+        }
+    }
+}
+
+} // namespace v4::kernels::cpu
