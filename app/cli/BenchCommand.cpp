@@ -172,6 +172,7 @@ int benchCommand(const QStringList & args) {
         o[QStringLiteral("n_params")]       = static_cast<qint64>(info.n_params);
         o[QStringLiteral("file_size")]      = static_cast<qint64>(info.file_size);
         o[QStringLiteral("weights_resident")] = info.weights_resident;
+        o[QStringLiteral("x16_matrices")]   = static_cast<qint64>(info.x16_matrices);
         o[QStringLiteral("backend")]        = QString::fromStdString(session.device());
         o[QStringLiteral("device")]         = QString::fromStdString(session.device_note());
         o[QStringLiteral("threads")]        = nThreads;
@@ -229,9 +230,9 @@ int benchCommand(const QStringList & args) {
         std::snprintf(buf, sizeof buf, "%.1f .. %.1f", *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()));
         return std::string(buf);
     };
-    std::printf("model:   %s (%s, %.1f M params, %.1f MiB, weights %s)\n", path.c_str(), info.architecture.c_str(),
-                info.n_params / 1e6, info.file_size / double(1 << 20),
-                info.weights_resident ? "in huge-page memory" : "memory-mapped");
+    std::printf("model:   %s (%s, %.1f M params, %.1f MiB, weights %s, %u matrices in the x16 layout)\n", path.c_str(),
+                info.architecture.c_str(), info.n_params / 1e6, info.file_size / double(1 << 20),
+                info.weights_resident ? "in huge-page memory" : "memory-mapped", info.x16_matrices);
     std::printf("backend: %s, %d threads, %d repetitions (medians; min .. max)\n\n", session.device_note().c_str(), nThreads, reps);
     std::printf("| %-12s | %14s | %-20s |\n", "test", "median", "range");
     std::printf("|--------------|----------------|----------------------|\n");

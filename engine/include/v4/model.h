@@ -50,6 +50,7 @@ struct model_info {
     std::string fingerprint;                       // hex; changes when the weights or hparams change
     uint64_t    n_params_active = 0;               // parameters one token uses (MoE: top-k experts); 0: all
     bool        weights_resident = false;          // in huge-page memory (load_params::resident_weights)
+    uint32_t    x16_matrices = 0;                  // matrices whose rows were repacked for the CPU kernels
     std::vector<std::string> details;              // architecture-specific lines for `v4 inspect` (deepseek4:
                                                    // layer schedule, experts, indexer)
 };

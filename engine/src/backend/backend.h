@@ -1,7 +1,8 @@
 // The compute interface a model's forward pass is written against. One implementation per device
 // (cpu here; cuda separately). All activations are row-major f32 [n_rows][n_cols] unless a
 // comment says otherwise; a "weight" is a GGUF matrix kept in its stored (possibly quantized)
-// format, [n_out rows][n_in] with n_in contiguous (ggml's ne0).
+// format, [n_out rows][n_in] with n_in contiguous (ggml's ne0); rows of Q4_0/Q8_0 may have been
+// rearranged at load for the CPU kernels (weight::x16), same size, exactly reversible.
 #pragma once
 
 #include <atomic>
@@ -20,6 +21,7 @@ struct weight {
     int64_t         n_out = 0;     // rows (ne1)
     size_t          row_bytes = 0;
     const uint8_t * data = nullptr;
+    bool            x16 = false; // rows in the CPU kernels' x16 layout (kernels/cpu/x16.h), repacked at load
 
     explicit operator bool() const { return data != nullptr; }
 };

@@ -552,6 +552,10 @@ file file::open(const std::string & path) {
     return file(std::move(p));
 }
 
+uint8_t * file::writable(const uint8_t * p) const { return m_impl->map.writable(p); }
+
+void file::seal() { m_impl->map.seal(); }
+
 bool file::make_resident(const std::function<bool(float)> & progress) {
     impl &          m = *m_impl;
     const uint8_t * old_base = m.bytes.data();

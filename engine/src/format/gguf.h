@@ -105,6 +105,9 @@ public:
     // moves with it, so call this before handing tensor pointers out. False when the file stays
     // mapped (larger than half the available memory) or was parsed from memory.
     bool make_resident(const std::function<bool(float)> & progress = {});
+    // mapped_file::writable / seal for the resident copy.
+    uint8_t * writable(const uint8_t * p) const;
+    void      seal();
 
     const std::vector<tensor_info> & tensors() const;
     const tensor_info *              find_tensor(std::string_view name) const; // nullptr when absent

@@ -104,7 +104,6 @@ bool mapped_file::make_resident(const std::function<bool(float)> & progress) {
             throw Error(ErrorCode::cancelled, "model loading cancelled");
         }
     }
-    ::mprotect(region, region_size, PROT_READ); // weights are read-only, as they were when mapped
     ::munmap(const_cast<uint8_t *>(m_data), m_size);
     m_data = dst;
     m_region = region;
@@ -112,9 +111,24 @@ bool mapped_file::make_resident(const std::function<bool(float)> & progress) {
     return true;
 }
 
+uint8_t * mapped_file::writable(const uint8_t * p) const {
+    if (!resident() || m_sealed || p < m_data || p >= m_data + m_size) {
+        return nullptr;
+    }
+    return static_cast<uint8_t *>(m_region) + (p - static_cast<const uint8_t *>(m_region));
+}
+
+void mapped_file::seal() {
+    if (resident() && !m_sealed) {
+        ::mprotect(m_region, m_region_size, PROT_READ);
+        m_sealed = true;
+    }
+}
+
 mapped_file::mapped_file(mapped_file && other) noexcept
     : m_data(std::exchange(other.m_data, nullptr)), m_size(std::exchange(other.m_size, 0)),
-      m_region(std::exchange(other.m_region, nullptr)), m_region_size(std::exchange(other.m_region_size, 0)) {}
+      m_region(std::exchange(other.m_region, nullptr)), m_region_size(std::exchange(other.m_region_size, 0)),
+      m_sealed(std::exchange(other.m_sealed, false)) {}
 
 mapped_file & mapped_file::operator=(mapped_file && other) noexcept {
     if (this != &other) {
@@ -123,6 +137,7 @@ mapped_file & mapped_file::operator=(mapped_file && other) noexcept {
         m_size = std::exchange(other.m_size, 0);
         m_region = std::exchange(other.m_region, nullptr);
         m_region_size = std::exchange(other.m_region_size, 0);
+        m_sealed = std::exchange(other.m_sealed, false);
     }
     return *this;
 }
@@ -139,6 +154,7 @@ void mapped_file::release() noexcept {
     m_size = 0;
     m_region = nullptr;
     m_region_size = 0;
+    m_sealed = false;
 }
 
 } // namespace v4

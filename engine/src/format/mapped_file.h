@@ -36,6 +36,12 @@ public:
     // mapping can be paged out under pressure, a private copy cannot) or the allocation fails.
     // `progress(fraction)` returning false throws v4::Error(cancelled); the mapping is then kept.
     bool make_resident(const std::function<bool(float)> & progress = {});
+    // The resident copy stays writable until seal(), so the loader can rearrange weight rows in
+    // place (kernels/cpu/x16.h). writable(p): p's address for writing, nullptr when the file is not
+    // resident, is sealed, or p lies outside it.
+    uint8_t * writable(const uint8_t * p) const;
+    // Read-only from now on, as the mapping was.
+    void      seal();
 
 private:
     void release() noexcept;
@@ -44,6 +50,7 @@ private:
     size_t          m_size = 0;
     void *          m_region = nullptr; // the anonymous allocation when resident (m_data lies inside)
     size_t          m_region_size = 0;
+    bool            m_sealed = false;
 };
 
 } // namespace v4

@@ -11,6 +11,7 @@
 #include "backend/cpu/cpu_attention.h"
 #include "backend/cpu/thread_pool.h"
 #include "cpu/quant_dot.h"
+#include "cpu/x16.h"
 #include "reference/dequantize_legacy.h"
 #include "v4/error.h"
 
@@ -31,8 +32,13 @@ public:
     int          n_threads() const override { return m_pool.size(); }
 
     void get_rows(const weight & w, std::span<const int32_t> ids, float * out) override {
+        std::vector<uint8_t> plain(w.x16 ? w.row_bytes : 0);
         for (size_t i = 0; i < ids.size(); ++i) {
             const uint8_t * row = w.data + static_cast<size_t>(ids[i]) * w.row_bytes;
+            if (w.x16) {
+                kc::unpack_row_x16(static_cast<uint32_t>(w.type), row, plain.data(), w.n_in);
+                row = plain.data();
+            }
             if (!kernels::ref::dequantize_row_any(static_cast<uint32_t>(w.type), row, out + i * w.n_in, w.n_in)) {
                 throw Error(ErrorCode::unsupported, std::string("cannot dequantize type ") + traits(w.type).name);
             }
@@ -40,8 +46,21 @@ public:
     }
 
     void matmul(const weight & w, const float * x, int n_rows, float * y) override {
-        const kc::dot_kernel * k = m_exact ? kc::find_dot_kernel_exact(static_cast<uint32_t>(w.type))
-                                           : kc::find_dot_kernel(static_cast<uint32_t>(w.type));
+        if (w.x16 && m_exact) { // the exact kernels read GGUF blocks: a plain copy (debugging only)
+            std::vector<uint8_t> plain(w.row_bytes * static_cast<size_t>(w.n_out));
+            for (int64_t o = 0; o < w.n_out; ++o) {
+                kc::unpack_row_x16(static_cast<uint32_t>(w.type), w.data + o * w.row_bytes, plain.data() + o * w.row_bytes, w.n_in);
+            }
+            weight gguf_rows = w;
+            gguf_rows.data = plain.data();
+            gguf_rows.x16 = false;
+            matmul(gguf_rows, x, n_rows, y);
+            return;
+        }
+        const auto             type = static_cast<uint32_t>(w.type);
+        const kc::dot_kernel * k = m_exact ? kc::find_dot_kernel_exact(type)
+                                 : w.x16   ? kc::find_dot_kernel_x16(type)
+                                           : kc::find_dot_kernel(type);
         if (k == nullptr) {
             throw Error(ErrorCode::unsupported, std::string("no CPU matmul kernel for type ") + traits(w.type).name);
         }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backend/cuda/cuda_plan.h"
+#include "cpu/x16.h"
 #include "backend/cuda/deepseek4/d4_cuda_runner.h"
 #include "models/deepseek4/deepseek4_engine.h"
 #include "models/model_impl.h"
@@ -139,7 +140,16 @@ struct device_weights {
         d.n_in = w.n_in;
         d.n_out = w.n_out;
         d.row_bytes = w.row_bytes;
-        d.data = static_cast<const uint8_t *>(upload(w.data, w.row_bytes * static_cast<size_t>(w.n_out)));
+        const size_t bytes_ = w.row_bytes * static_cast<size_t>(w.n_out);
+        if (!w.x16) {
+            d.data = static_cast<const uint8_t *>(upload(w.data, bytes_));
+            return d;
+        }
+        std::vector<uint8_t> plain(bytes_); // rows repacked for the CPU kernels go up as GGUF blocks
+        for (int64_t o = 0; o < w.n_out; ++o) {
+            v4::kernels::cpu::unpack_row_x16(d.type, w.data + o * w.row_bytes, plain.data() + o * w.row_bytes, w.n_in);
+        }
+        d.data = static_cast<const uint8_t *>(upload(plain.data(), bytes_));
         return d;
     }
     const float * vec(const std::vector<float> & v) {
