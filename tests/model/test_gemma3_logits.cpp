@@ -27,6 +27,23 @@ constexpr double k_min_top1_accurate = 0.99;
 constexpr double k_min_top1_fast = 0.94;
 constexpr double k_max_mean_kl = 0.01;
 
+// KL(p || q) of the softmaxes of two full logit rows.
+double full_kl(std::span<const float> p_logits, std::span<const float> q_logits) {
+    const double pm = *std::max_element(p_logits.begin(), p_logits.end());
+    const double qm = *std::max_element(q_logits.begin(), q_logits.end());
+    double       zp = 0.0, zq = 0.0;
+    for (size_t v = 0; v < p_logits.size(); ++v) {
+        zp += std::exp(p_logits[v] - pm);
+        zq += std::exp(q_logits[v] - qm);
+    }
+    double kl = 0.0;
+    for (size_t v = 0; v < p_logits.size(); ++v) {
+        const double lp = p_logits[v] - pm - std::log(zp), lq = q_logits[v] - qm - std::log(zq);
+        kl += std::exp(lp) * (lp - lq);
+    }
+    return std::max(kl, 0.0);
+}
+
 float max_abs_diff(std::span<const float> a, std::span<const float> b) {
     float d = 0.0f;
     for (size_t i = 0; i < a.size(); ++i) {
@@ -104,24 +121,49 @@ private slots:
         QVERIFY2(r.mean_kl <= k_max_mean_kl, "mean KL above threshold");
     }
 
+    // Decode (one row per step) against one prefill of all rows. Decode has its own attention
+    // kernel (AVX-512 straight from the f16 cache; prefill tiles keys for many rows), so the two
+    // agree up to float summation order, not bit for bit. With accurate precision that is what
+    // shows: max |diff| 0.003-0.006 over 262k logits, KL ~1e-7 (measured; the scalar reference
+    // kernel in decode gives the same). With fast precision the int8 activation rounding turns
+    // that order noise into whole quantization steps (the chaos described at the top): KL 4e-4 to
+    // 1.7e-2 per position, one near-tie top-1 of 16, again the same with the scalar kernel. A real
+    // decode bug (position, cache row, mask) moves the distribution by far more.
+    void decodeEqualsPrefill_data() {
+        QTest::addColumn<int>("precision");
+        QTest::newRow("accurate") << static_cast<int>(v4::activation_precision::accurate);
+        QTest::newRow("fast") << static_cast<int>(v4::activation_precision::fast);
+    }
+
     void decodeEqualsPrefill() {
         V4_REQUIRE_DEFAULT_MODEL(path);
         QVERIFY(ensureModel());
+        QFETCH(int, precision);
+        const auto                     prec = static_cast<v4::activation_precision>(precision);
         const std::span<const int32_t> toks(m_fx.tokens.data(), 48);
-        v4::session                    full(m_model, {.n_ctx = 128, .n_threads = 2, .n_batch = 64});
+        v4::session                    full(m_model, {.n_ctx = 128, .n_threads = 2, .n_batch = 64, .precision = prec});
         v4::prefill_options            opt;
         opt.all_logits = true;
         full.prefill(toks, nullptr, opt);
-        v4::session step(m_model, {.n_ctx = 128, .n_threads = 2, .n_batch = 64});
+        v4::session step(m_model, {.n_ctx = 128, .n_threads = 2, .n_batch = 64, .precision = prec});
         step.prefill(toks.first(32));
         const uint32_t V = full.n_vocab();
-        for (size_t i = 32; i < toks.size(); ++i) {
+        double         kl_sum = 0.0;
+        int            same_top1 = 0, n = 0;
+        for (size_t i = 32; i < toks.size(); ++i, ++n) {
             const std::span<const float> l = step.decode_one(toks[i]);
-            // The same kernels run per row whether a row is alone or in a batch: expect equality up to
-            // float noise.
-            const float d = max_abs_diff(l, full.all_logits().subspan(i * V, V));
-            QVERIFY2(d < 1e-3f, qPrintable(QStringLiteral("position %1: max |diff| %2").arg(i).arg(d)));
+            const std::span<const float> f = full.all_logits().subspan(i * V, V);
+            const double                 kl = full_kl(f, l);
+            kl_sum += kl;
+            same_top1 += std::max_element(l.begin(), l.end()) - l.begin() == std::max_element(f.begin(), f.end()) - f.begin();
+            if (prec == v4::activation_precision::accurate) {
+                const float d = max_abs_diff(l, f);
+                QVERIFY2(d < 2e-2f && kl < 1e-5, qPrintable(QStringLiteral("position %1: max |diff| %2, KL %3").arg(i).arg(d).arg(kl)));
+            }
         }
+        qInfo("mean KL %.2e, same top-1 at %d of %d positions", kl_sum / n, same_top1, n);
+        QVERIFY2(kl_sum / n < 2e-2, qPrintable(QStringLiteral("mean KL %1").arg(kl_sum / n)));
+        QVERIFY(same_top1 >= n - 2);
         QCOMPARE(step.n_past(), 48u);
     }
 
