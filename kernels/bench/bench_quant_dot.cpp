@@ -53,6 +53,7 @@ weight_bytes random_row_bytes(qtype t, int64_t n_in, int64_t rows, size_t & row_
     switch (t) {
         case qtype::f16: row_bytes = static_cast<size_t>(n_in) * 2; break;
         case qtype::q4_0: row_bytes = static_cast<size_t>(n_in / 32) * 18; break;
+        case qtype::q5_0: row_bytes = static_cast<size_t>(n_in / 32) * 22; break;
         case qtype::q8_0: row_bytes = static_cast<size_t>(n_in / 32) * 34; break;
         case qtype::q4_k: row_bytes = static_cast<size_t>(n_in / 256) * 144; break;
         case qtype::q6_k: row_bytes = static_cast<size_t>(n_in / 256) * 210; break;
@@ -68,6 +69,7 @@ weight_bytes random_row_bytes(qtype t, int64_t n_in, int64_t rows, size_t & row_
     const size_t nb = out.size();
     if (t == qtype::f16) for (size_t o = 0; o < nb; o += 2) put_half(o);
     if (t == qtype::q4_0) for (size_t o = 0; o < nb; o += 18) put_half(o);
+    if (t == qtype::q5_0) for (size_t o = 0; o < nb; o += 22) put_half(o);
     if (t == qtype::q8_0) for (size_t o = 0; o < nb; o += 34) put_half(o);
     if (t == qtype::q4_k) for (size_t o = 0; o < nb; o += 144) { put_half(o); put_half(o + 2); }
     if (t == qtype::q6_k) for (size_t o = 0; o < nb; o += 210) put_half(o + 208);
@@ -160,12 +162,14 @@ void shapes(benchmark::internal::Benchmark * b) {
 
 BENCHMARK_CAPTURE(gemv, q4_0, qtype::q4_0, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv_x16, q4_0, qtype::q4_0)->Apply(shapes);
+BENCHMARK_CAPTURE(gemv_x16, q5_0, qtype::q5_0)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv_x16, q8_0, qtype::q8_0)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q8_0, qtype::q8_0, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q4_k, qtype::q4_k, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q6_k, qtype::q6_k, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, f16, qtype::f16, 1)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q4_0_rows4, qtype::q4_0, 0)->Apply(shapes);
+BENCHMARK_CAPTURE(gemv, q5_0_rows4, qtype::q5_0, 0)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q8_0_rows4, qtype::q8_0, 0)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q4_k_rows4, qtype::q4_k, 0)->Apply(shapes);
 BENCHMARK_CAPTURE(gemv, q6_k_rows4, qtype::q6_k, 0)->Apply(shapes);

@@ -12,15 +12,24 @@ namespace v4::kernels::cpu {
 
 namespace {
 
-constexpr uint32_t k_q4_0 = 2, k_q8_0 = 8;
+constexpr uint32_t k_q4_0 = 2, k_q5_0 = 6, k_q8_0 = 8;
 
-// Where a block's pieces go: `words` 32-bit words of quants (Q4_0 4, Q8_0 8) after its 2-byte scale.
+// A GGUF block: fp16 scale at 0, (Q5_0) 32 fifth bits at 2, then `words` 32-bit words of quants.
 struct x16_geometry {
     int      words;
+    bool     qh;
     uint32_t flip; // xor applied to every quant byte (Q8_0: int8 -> w + 128)
+    size_t   block_bytes() const { return 2 + (qh ? 4 : 0) + 4 * static_cast<size_t>(words); }
+    size_t   qs_offset() const { return qh ? 6 : 2; }
 };
 
-x16_geometry geometry_of(uint32_t type) { return type == k_q8_0 ? x16_geometry{8, 0x80808080u} : x16_geometry{4, 0}; }
+x16_geometry geometry_of(uint32_t type) {
+    switch (type) {
+        case k_q8_0: return {8, false, 0x80808080u};
+        case k_q5_0: return {4, true, 0};
+        default: return {4, false, 0};
+    }
+}
 
 // A word at a time: the loader repacks every Q4_0/Q8_0 matrix of a model with this.
 inline void copy_word(const uint8_t * from, uint8_t * to, uint32_t flip) {
@@ -33,7 +42,7 @@ inline void copy_word(const uint8_t * from, uint8_t * to, uint32_t flip) {
 // Calls f(block, gguf block bytes, x16 super-block bytes, k, L) for every block of a row.
 template <class F>
 void for_each_block(uint32_t type, int64_t n, F f) {
-    const size_t  block_bytes = 2 + 4 * static_cast<size_t>(geometry_of(type).words);
+    const size_t  block_bytes = geometry_of(type).block_bytes();
     const int64_t nb = n / 32;
     for (int64_t b0 = 0; b0 < nb; b0 += x16_blocks) {
         const int k = static_cast<int>(std::min<int64_t>(x16_blocks, nb - b0));
@@ -45,17 +54,21 @@ void for_each_block(uint32_t type, int64_t n, F f) {
 
 } // namespace
 
-bool x16_type(uint32_t ggml_type) { return ggml_type == k_q4_0 || ggml_type == k_q8_0; }
+bool x16_type(uint32_t ggml_type) { return ggml_type == k_q4_0 || ggml_type == k_q5_0 || ggml_type == k_q8_0; }
 
 void repack_row_x16(uint32_t type, const void * src, void * dst, int64_t n) {
     const auto *       s = static_cast<const uint8_t *>(src);
     auto *             d = static_cast<uint8_t *>(dst);
     const x16_geometry g = geometry_of(type);
     for_each_block(type, n, [&](size_t blk, size_t super, int k, int L) {
+        const size_t qh = super + 4 * static_cast<size_t>(g.words) * k, scales = qh + (g.qh ? 4 * k : 0);
         for (int r = 0; r < g.words; ++r) {
-            copy_word(s + blk + 2 + 4 * r, d + super + 4 * (static_cast<size_t>(r) * k + L), g.flip);
+            copy_word(s + blk + g.qs_offset() + 4 * r, d + super + 4 * (static_cast<size_t>(r) * k + L), g.flip);
         }
-        std::memcpy(d + super + 4 * static_cast<size_t>(g.words) * k + 2 * L, s + blk, 2);
+        if (g.qh) {
+            copy_word(s + blk + 2, d + qh + 4 * L, 0);
+        }
+        std::memcpy(d + scales + 2 * L, s + blk, 2);
     });
 }
 
@@ -64,10 +77,14 @@ void unpack_row_x16(uint32_t type, const void * src, void * dst, int64_t n) {
     auto *             d = static_cast<uint8_t *>(dst);
     const x16_geometry g = geometry_of(type);
     for_each_block(type, n, [&](size_t blk, size_t super, int k, int L) {
+        const size_t qh = super + 4 * static_cast<size_t>(g.words) * k, scales = qh + (g.qh ? 4 * k : 0);
         for (int r = 0; r < g.words; ++r) {
-            copy_word(s + super + 4 * (static_cast<size_t>(r) * k + L), d + blk + 2 + 4 * r, g.flip);
+            copy_word(s + super + 4 * (static_cast<size_t>(r) * k + L), d + blk + g.qs_offset() + 4 * r, g.flip);
         }
-        std::memcpy(d + blk, s + super + 4 * static_cast<size_t>(g.words) * k + 2 * L, 2);
+        if (g.qh) {
+            copy_word(s + qh + 4 * L, d + blk + 2, 0);
+        }
+        std::memcpy(d + blk, s + scales + 2 * L, 2);
     });
 }
 

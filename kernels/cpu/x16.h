@@ -1,4 +1,4 @@
-// The x16 layout: Q4_0 and Q8_0 weight rows rearranged at load for the AVX-512 VNNI kernels, and
+// The x16 layout: Q4_0, Q5_0 and Q8_0 weight rows rearranged at load for the AVX-512 VNNI kernels, and
 // the q8_0x16 activations they pair with.
 //
 // Why: the kernels on the GGUF layout spend most of their instructions gathering each block's
@@ -16,6 +16,9 @@
 //   Q4_0 (18k bytes):  quants[4][k] uint32   quants[r][L] = qs bytes 4r..4r+3 of block L (byte i
 //                                            holds element i in its low nibble, i + 16 in its high)
 //                      d[k]           fp16
+//   Q5_0 (22k bytes):  quants[4][k] uint32   as Q4_0
+//                      qh[k]          uint32 block L's fifth bits (bit j: element j)
+//                      d[k]           fp16
 //   Q8_0 (34k bytes):  quants[8][k] uint32   quants[r][L] = qs bytes 4r..4r+3 of block L, each
 //                                            xor 0x80 (w + 128, unsigned for vpdpbusd)
 //                      d[k]           fp16
@@ -28,7 +31,7 @@
 //
 //   int8  q[8][16][4]   q[r][L] = elements 4r..4r+3 of block L
 //   int32 sum[16]       sum of block L's 32 values (the kernels' offset term: a Q4_0 nibble is
-//                       w + 8, a flipped Q8_0 byte w + 128)
+//                       w + 8, a Q5_0 quant w + 16, a flipped Q8_0 byte w + 128)
 //   float d[16]         block L's scale (the fp16-rounded Q8_0 scale, as f32)
 #pragma once
 
@@ -43,7 +46,7 @@ inline constexpr int     x16_blocks = 16;
 inline constexpr int64_t x16_elements = 32 * x16_blocks;
 inline constexpr size_t  q8_0x16_super_bytes = 640;
 
-// Does `ggml_type` have an x16 layout (Q4_0, Q8_0)? Whether this CPU has kernels for it is
+// Does `ggml_type` have an x16 layout (Q4_0, Q5_0, Q8_0)? Whether this CPU has kernels for it is
 // find_dot_kernel_x16's answer.
 bool   x16_type(uint32_t ggml_type);
 // The kernels for x16 rows of `ggml_type` (activations q8_0x16), or nullptr when the type has no

@@ -25,7 +25,7 @@ struct x16_case {
     const char *name;
     size_t      block_bytes;
 };
-const x16_case k_types[] = {{2, "q4_0", 18}, {8, "q8_0", 34}};
+const x16_case k_types[] = {{2, "q4_0", 18}, {6, "q5_0", 22}, {8, "q8_0", 34}};
 const int      k_block_counts[] = {1, 7, 16, 20, 33, 88};
 
 std::vector<uint8_t> random_row(const x16_case & tc, int64_t n_blocks, std::mt19937 & rng) {

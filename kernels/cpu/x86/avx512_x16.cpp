@@ -4,7 +4,8 @@
 // sums seed the int32 accumulator with the offset term (-8 * sum for Q4_0 nibbles, -128 * sum for
 // flipped Q8_0 bytes), eight vpdpbusd add each block's whole integer dot product into its own
 // lane, and one vcvtph2ps + vmulps + vcvtdq2ps + vfmadd apply the 16 scales. Q4_0 unpacks its
-// nibbles with one and, one shift and one and per register. Every kernel (dot, dot4, gemv) runs
+// nibbles with one and, one shift and one and per register; Q5_0 then adds its fifth bits with a
+// vpshufbitqmb (each byte picks its bit of the block's word) and a masked add per half. Every kernel (dot, dot4, gemv) runs
 // the same steps per pair in the same order, so all three give the same bits.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports the "undefined" pass-through operands inside _mm512_cvtph_ps and
@@ -52,16 +53,43 @@ void quantize_row_q8_0x16_avx512(const float * x, void * dst, int64_t n) {
 namespace {
 
 struct q4_0_x16 {
-    static constexpr int block_bytes = 18;
-    static constexpr int words = 4;        // 32-bit quant words per block
-    static constexpr int offset_shift = 3; // nibble = w + 8
+    static constexpr int  block_bytes = 18;
+    static constexpr int  words = 4;        // 32-bit quant words per block
+    static constexpr bool qh = false;       // a word of fifth bits per block
+    static constexpr int  offset_shift = 3; // nibble = w + 8
+};
+
+struct q5_0_x16 {
+    static constexpr int  block_bytes = 22;
+    static constexpr int  words = 4;
+    static constexpr bool qh = true;
+    static constexpr int  offset_shift = 4; // nibble + 16 * fifth bit = w + 16
 };
 
 struct q8_0_x16 {
-    static constexpr int block_bytes = 34;
-    static constexpr int words = 8;
-    static constexpr int offset_shift = 7; // flipped byte = w + 128
+    static constexpr int  block_bytes = 34;
+    static constexpr int  words = 8;
+    static constexpr bool qh = false;
+    static constexpr int  offset_shift = 7; // flipped byte = w + 128
 };
+
+// vpshufbitqmb indices: byte 4L + i of a quant register takes bit `first` + i of block L's fifth
+// bits, which sit in the low (L even) or high (L odd) half of their 64-bit lane.
+struct bit_index {
+    alignas(64) uint8_t b[64];
+};
+constexpr bit_index fifth_bits(int first) {
+    bit_index t{};
+    for (int L = 0; L < 16; ++L) {
+        for (int i = 0; i < 4; ++i) {
+            t.b[4 * L + i] = static_cast<uint8_t>(first + i + 32 * (L & 1));
+        }
+    }
+    return t;
+}
+// register q's low nibbles are elements 4q.., its high nibbles 16 + 4q..
+constexpr bit_index k_fifth_lo[4] = {fifth_bits(0), fifth_bits(4), fifth_bits(8), fifth_bits(12)};
+constexpr bit_index k_fifth_hi[4] = {fifth_bits(16), fifth_bits(20), fifth_bits(24), fifth_bits(28)};
 
 // k blocks' 32-bit words at p: all 16 lanes (FULL), or the first k with the rest zero.
 template <bool FULL>
@@ -92,10 +120,16 @@ inline void super_block(const uint8_t * w, size_t w_stride, int k, const uint8_t
     for (int q = 0; q < W::words; ++q) {
         for (int i = 0; i < NW; ++i) {
             const __m512i v = load_words<FULL>(w + i * w_stride + q * word_stride, lanes);
-            if constexpr (W::words == 4) { // Q4_0: low nibbles are elements 4q.., high ones 16 + 4q..
+            if constexpr (W::words == 4) { // Q4_0/Q5_0: low nibbles are elements 4q.., high ones 16 + 4q..
                 const __m512i m4 = _mm512_set1_epi8(0x0f);
-                const __m512i lo = _mm512_and_si512(v, m4);
-                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                __m512i       lo = _mm512_and_si512(v, m4);
+                __m512i       hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                if constexpr (W::qh) {
+                    const __m512i h = load_words<FULL>(w + i * w_stride + W::words * word_stride, lanes);
+                    const __m512i bit4 = _mm512_set1_epi8(0x10);
+                    lo = _mm512_mask_add_epi8(lo, _mm512_bitshuffle_epi64_mask(h, _mm512_load_si512(k_fifth_lo[q].b)), lo, bit4);
+                    hi = _mm512_mask_add_epi8(hi, _mm512_bitshuffle_epi64_mask(h, _mm512_load_si512(k_fifth_hi[q].b)), hi, bit4);
+                }
                 for (int r = 0; r < NA; ++r) {
                     const uint8_t * y = a + r * a_stride;
                     s[i][r] = _mm512_dpbusd_epi32(s[i][r], lo, _mm512_loadu_si512(y + 64 * q));
@@ -109,7 +143,7 @@ inline void super_block(const uint8_t * w, size_t w_stride, int k, const uint8_t
         }
     }
     for (int i = 0; i < NW; ++i) {
-        const uint8_t * d = w + i * w_stride + W::words * word_stride;
+        const uint8_t * d = w + i * w_stride + (W::words + (W::qh ? 1 : 0)) * word_stride;
         const __m512    dx = _mm512_cvtph_ps(FULL ? _mm256_loadu_si256(reinterpret_cast<const __m256i *>(d))
                                                   : _mm256_maskz_loadu_epi16(lanes, d));
         for (int r = 0; r < NA; ++r) {
@@ -197,6 +231,7 @@ constexpr dot_kernel make_x16() {
 }
 
 constexpr dot_kernel k_q4_0 = make_x16<q4_0_x16>();
+constexpr dot_kernel k_q5_0 = make_x16<q5_0_x16>();
 constexpr dot_kernel k_q8_0 = make_x16<q8_0_x16>();
 
 } // namespace
@@ -204,6 +239,7 @@ constexpr dot_kernel k_q8_0 = make_x16<q8_0_x16>();
 const dot_kernel * find_dot_kernel_x16_avx512(uint32_t ggml_type) {
     switch (ggml_type) {
         case 2: return &k_q4_0;
+        case 6: return __builtin_cpu_supports("avx512bitalg") ? &k_q5_0 : nullptr; // vpshufbitqmb
         case 8: return &k_q8_0;
         default: return nullptr;
     }
