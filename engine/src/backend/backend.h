@@ -38,6 +38,12 @@ struct rope_params {
 
 enum class glu_kind { silu, gelu_tanh };
 
+// One product of a shared-input matmul: y = w x, y: [n_rows][w->n_out].
+struct matmul_target {
+    const weight * w = nullptr;
+    float *        y = nullptr;
+};
+
 struct attention_args {
     const float * q = nullptr;      // [n_tokens][n_head * head_dim]
     const void *  k_cache = nullptr; // [n_kv][kv_stride] of kv_type, positions 0..n_kv-1 of this layer
@@ -64,6 +70,14 @@ public:
     virtual void get_rows(const weight & w, std::span<const int32_t> ids, float * out) = 0;
     // y[r][o] = sum_i w[o][i] * x[r][i].   x: [n_rows][w.n_in], y: [n_rows][w.n_out]
     virtual void matmul(const weight & w, const float * x, int n_rows, float * y) = 0;
+    // matmul() of one x with several weights of the same n_in (q/k/v, gate/up); each target's y
+    // is bit-identical to its own matmul(). A backend may share the work of reading x (the CPU
+    // backend quantizes x once per activation format and runs every row in one dispatch).
+    virtual void matmul_shared_input(const float * x, int n_rows, std::span<const matmul_target> targets) {
+        for (const matmul_target & t : targets) {
+            matmul(*t.w, x, n_rows, t.y);
+        }
+    }
     // Per row of n: y = x / sqrt(mean(x^2) + eps) * w. y may alias x. w: [n]
     virtual void rms_norm(const float * x, const float * w, int n_rows, int n, float eps, float * y) = 0;
     // x: [n_rows][n_head * head_dim], rotated in place; row r has position pos[r].

@@ -43,9 +43,8 @@ void forward_gemma3(const model_impl & m, const forward_args & a) {
 
         // attention
         be.rms_norm(x, L.attn_norm.data(), T, n_embd, hp.rms_eps, cur);
-        be.matmul(L.wq, cur, T, q);
-        be.matmul(L.wk, cur, T, k);
-        be.matmul(L.wv, cur, T, v);
+        const matmul_target qkv[] = {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}};
+        be.matmul_shared_input(cur, T, qkv);
         be.rms_norm(q, L.q_norm.data(), T * hp.n_head, head_dim, hp.rms_eps, q);
         be.rms_norm(k, L.k_norm.data(), T * hp.n_head_kv, head_dim, hp.rms_eps, k);
         rope_params rp;
@@ -63,8 +62,8 @@ void forward_gemma3(const model_impl & m, const forward_args & a) {
 
         // feed-forward (GeGLU)
         be.rms_norm(x, L.ffn_norm.data(), T, n_embd, hp.rms_eps, cur);
-        be.matmul(L.ffn_gate, cur, T, gate);
-        be.matmul(L.ffn_up, cur, T, up);
+        const matmul_target gate_up[] = {{&L.ffn_gate, gate}, {&L.ffn_up, up}};
+        be.matmul_shared_input(cur, T, gate_up);
         be.glu(gate, up, T * hp.n_ff, glu_kind::gelu_tanh);
         be.matmul(L.ffn_down, gate, T, o);
         be.rms_norm(o, L.ffn_post_norm.data(), T, n_embd, hp.rms_eps, o);

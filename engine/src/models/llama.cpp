@@ -37,9 +37,8 @@ void forward_llama_like(const model_impl & m, const forward_args & a) {
 
         // attention
         be.rms_norm(x, L.attn_norm.data(), T, n_embd, hp.rms_eps, cur);
-        be.matmul(L.wq, cur, T, q);
-        be.matmul(L.wk, cur, T, k);
-        be.matmul(L.wv, cur, T, v);
+        const matmul_target qkv[] = {{&L.wq, q}, {&L.wk, k}, {&L.wv, v}};
+        be.matmul_shared_input(cur, T, qkv);
         if (!L.bq.empty()) { // qwen2
             add_bias(q, L.bq, T);
             add_bias(k, L.bk, T);
@@ -58,8 +57,8 @@ void forward_llama_like(const model_impl & m, const forward_args & a) {
 
         // feed-forward (SwiGLU)
         be.rms_norm(x, L.ffn_norm.data(), T, n_embd, hp.rms_eps, cur);
-        be.matmul(L.ffn_gate, cur, T, gate);
-        be.matmul(L.ffn_up, cur, T, up);
+        const matmul_target gate_up[] = {{&L.ffn_gate, gate}, {&L.ffn_up, up}};
+        be.matmul_shared_input(cur, T, gate_up);
         be.glu(gate, up, T * hp.n_ff, glu_kind::silu);
         be.matmul(L.ffn_down, gate, T, o);
         add_inplace(x, o, T * n_embd);

@@ -46,125 +46,95 @@ public:
     }
 
     void matmul(const weight & w, const float * x, int n_rows, float * y) override {
-        if (w.x16 && m_exact) { // the exact kernels read GGUF blocks: a plain copy (debugging only)
-            std::vector<uint8_t> plain(w.row_bytes * static_cast<size_t>(w.n_out));
-            for (int64_t o = 0; o < w.n_out; ++o) {
-                kc::unpack_row_x16(static_cast<uint32_t>(w.type), w.data + o * w.row_bytes, plain.data() + o * w.row_bytes, w.n_in);
-            }
-            weight gguf_rows = w;
-            gguf_rows.data = plain.data();
-            gguf_rows.x16 = false;
-            matmul(gguf_rows, x, n_rows, y);
+        const matmul_target target{&w, y};
+        matmul_shared_input(x, n_rows, {&target, 1});
+    }
+
+    // Quantizes x once per activation format its weights' kernels read, then runs the output rows
+    // of every weight in one dispatch: one wake-up and one wait of the pool instead of one per
+    // weight, and threads that finish one weight's rows early take the next weight's.
+    void matmul_shared_input(const float * x, int n_rows, std::span<const matmul_target> targets) override {
+        if (targets.empty()) {
             return;
         }
-        const auto             type = static_cast<uint32_t>(w.type);
-        const kc::dot_kernel * k = m_exact ? kc::find_dot_kernel_exact(type)
-                                 : w.x16   ? kc::find_dot_kernel_x16(type)
-                                           : kc::find_dot_kernel(type);
-        if (k == nullptr) {
-            throw Error(ErrorCode::unsupported, std::string("no CPU matmul kernel for type ") + traits(w.type).name);
-        }
-        // 1. activations -> the weight type's dot format, once per matmul. With two-pass activations
-        //    the rounding residual x - deq(q(x)) is quantized too and dotted as a second row, which
-        //    cuts the activation error ~100x for twice the integer work (free when memory-bound).
-        const bool   two_pass = m_two_pass && k->act != kc::act_format::f32;
-        const int    n_pass = two_pass ? 2 : 1;
-        const size_t act_bytes = kc::act_row_bytes(k->act, w.n_in);
-        const size_t act_stride = act_bytes * n_pass;
-        m_act.resize(act_stride * static_cast<size_t>(n_rows));
-        uint8_t * act = m_act.data();
-        auto quantize = [&](int r, int) {
-            const float * xr = x + static_cast<size_t>(r) * w.n_in;
-            uint8_t *     ar = act + static_cast<size_t>(r) * act_stride;
-            kc::quantize_act_row(k->act, xr, ar, w.n_in);
-            if (two_pass) {
-                thread_local std::vector<float> resid;
-                resid.resize(static_cast<size_t>(w.n_in));
-                kc::dequantize_act_row(k->act, ar, resid.data(), w.n_in);
-                for (int64_t i = 0; i < w.n_in; ++i) {
-                    resid[i] = xr[i] - resid[i];
-                }
-                kc::quantize_act_row(k->act, resid.data(), ar + act_bytes, w.n_in);
+        const int64_t n_in = targets[0].w->n_in;
+        std::vector<std::vector<uint8_t>> plain; // the exact kernels read GGUF blocks: x16 rows unpacked (debugging only)
+        m_plans.clear();
+        m_slots.clear();
+        size_t act_total = 0;
+        int    n_tasks = 0;
+        for (const matmul_target & t : targets) {
+            if (t.w->n_in != n_in) {
+                throw Error(ErrorCode::internal, "matmul_shared_input: the weights differ in n_in");
             }
+            matmul_plan p;
+            p.w = *t.w;
+            p.y = t.y;
+            if (p.w.x16 && m_exact) {
+                p.w = unpack_x16(p.w, plain.emplace_back());
+            }
+            const auto type = static_cast<uint32_t>(p.w.type);
+            p.k = m_exact ? kc::find_dot_kernel_exact(type) : p.w.x16 ? kc::find_dot_kernel_x16(type) : kc::find_dot_kernel(type);
+            if (p.k == nullptr) {
+                throw Error(ErrorCode::unsupported, std::string("no CPU matmul kernel for type ") + traits(p.w.type).name);
+            }
+            p.slot = std::find_if(m_slots.begin(), m_slots.end(), [&](const act_slot & s) { return s.format == p.k->act; }) - m_slots.begin();
+            if (p.slot == m_slots.size()) {
+                // With two-pass activations the rounding residual x - deq(q(x)) is quantized too and
+                // dotted as a second row, which cuts the activation error ~100x for twice the
+                // integer work (free when memory-bound).
+                act_slot s;
+                s.format = p.k->act;
+                s.two_pass = m_two_pass && s.format != kc::act_format::f32;
+                s.bytes = kc::act_row_bytes(s.format, n_in);
+                s.stride = s.bytes * (s.two_pass ? 2 : 1);
+                s.offset = act_total;
+                act_total += s.stride * static_cast<size_t>(n_rows);
+                m_slots.push_back(s);
+            }
+            const int64_t per_thread = (p.w.n_out + m_pool.size() - 1) / m_pool.size();
+            p.gemv = n_rows == 1 && p.k->gemv != nullptr && !m_slots[p.slot].two_pass;
+            // Decode with a gemv kernel: chunks of whole four-row calls. One, two or four chunks per
+            // thread measured the same within run-to-run noise; chunks that shrink towards the end
+            // of the matrix were slower (each start of a stream waits on DRAM). Otherwise four
+            // chunks per thread: enough to even out a thread that starts late, and long runs of
+            // consecutive rows, so each thread reads one long stream that the hardware prefetcher
+            // follows. (A 64-row cap cost Gemma 3 270M decode ~10-15%: each restart of the stream
+            // waits on DRAM latency.)
+            p.chunk = p.gemv ? std::max<int64_t>((per_thread / 4 + 3) / 4 * 4, 4) : std::max<int64_t>(per_thread / 4, 1);
+            p.first_task = n_tasks;
+            n_tasks += static_cast<int>((p.w.n_out + p.chunk - 1) / p.chunk);
+            m_plans.push_back(p);
+        }
+        // 1. x -> each activation format, once per call
+        m_act.resize(act_total);
+        const auto quantize = [&](int task, int) {
+            const act_slot & s = m_slots[static_cast<size_t>(task / n_rows)];
+            const int        r = task % n_rows;
+            quantize_act(s, x + static_cast<size_t>(r) * n_in, m_act.data() + s.offset + static_cast<size_t>(r) * s.stride, n_in);
         };
+        const int n_quantize = n_rows * static_cast<int>(m_slots.size());
         if (n_rows == 1) {
-            quantize(0, 0); // decode: a microsecond of work, less than waking the pool costs
+            for (int task = 0; task < n_quantize; ++task) {
+                quantize(task, 0); // decode: a microsecond of work, less than waking the pool costs
+            }
         } else {
-            m_pool.run(n_rows, quantize);
+            m_pool.run(n_quantize, quantize);
         }
-        // 2. output rows in chunks; each chunk of weight rows is reused across a tile of activation rows
-        const int64_t n_out = w.n_out;
-        const int64_t per_thread = (n_out + m_pool.size() - 1) / m_pool.size();
-        if (n_rows == 1 && k->gemv != nullptr && !two_pass) {
-            // Decode with a gemv kernel (four weight rows per call, which share the activation
-            // loads and the horizontal sums; the kernel prefetches ahead, as the hardware follows
-            // four side-by-side streams poorly): chunks of whole calls. One, two or four chunks per
-            // thread measured the same within run-to-run noise; chunks that shrink towards the
-            // end of the matrix were slower (each start of a stream waits on DRAM).
-            const int64_t chunk = std::max<int64_t>((per_thread / 4 + 3) / 4 * 4, 4);
-            m_pool.run(static_cast<int>((n_out + chunk - 1) / chunk), [&](int c, int) {
-                const int64_t o1 = std::min(n_out, (c + 1) * chunk);
-                for (int64_t o = c * chunk; o < o1; o += 4) {
-                    k->gemv(w.n_in, w.data + static_cast<size_t>(o) * w.row_bytes, w.row_bytes,
-                            static_cast<int>(std::min<int64_t>(4, o1 - o)), act, y + o);
-                }
-            });
-            return;
-        }
-        // Four chunks per thread: enough to even out a thread that starts late, and long runs of
-        // consecutive rows, so each thread reads one long stream that the hardware prefetcher
-        // follows. (A 64-row cap cost Gemma 3 270M decode ~10-15%: each restart of the stream
-        // waits on DRAM latency.)
-        const int64_t chunk = std::max<int64_t>(per_thread / 4, 1);
-        const int     n_chunks = static_cast<int>((n_out + chunk - 1) / chunk);
-        constexpr int k_tile = 32; // activation rows per pass over a weight chunk
-        m_pool.run(n_chunks, [&](int c, int) {
-            const int64_t o0 = c * chunk;
-            const int64_t o1 = std::min(n_out, o0 + chunk);
-            for (int t0 = 0; t0 < n_rows; t0 += k_tile) {
-                const int t1 = std::min(n_rows, t0 + k_tile);
-                if (k->tile != nullptr && !two_pass && n_rows > 1) {
-                    // register tiles of 4 weight rows x 4 activation rows (prefill)
-                    for (int64_t o = o0; o < o1; o += 4) {
-                        const int n_w = static_cast<int>(std::min<int64_t>(4, o1 - o));
-                        for (int t = t0; t < t1; t += 4) {
-                            k->tile(w.n_in, w.data + static_cast<size_t>(o) * w.row_bytes, w.row_bytes, n_w,
-                                    act + static_cast<size_t>(t) * act_stride, act_stride, std::min(4, t1 - t),
-                                    y + static_cast<size_t>(t) * n_out + o, static_cast<size_t>(n_out));
-                        }
-                    }
-                    continue;
-                }
-                for (int64_t o = o0; o < o1; ++o) {
-                    const uint8_t * wrow = w.data + static_cast<size_t>(o) * w.row_bytes;
-                    int t = t0;
-                    if (k->dot4 != nullptr && two_pass) {
-                        // rows (t, pass 0), (t, pass 1), (t+1, pass 0), (t+1, pass 1) are consecutive
-                        for (; t + 1 < t1; t += 2) {
-                            float out[4];
-                            k->dot4(w.n_in, wrow, act + static_cast<size_t>(t) * act_stride, act_bytes, 4, out);
-                            y[static_cast<size_t>(t) * n_out + o] = out[0] + out[1];
-                            y[static_cast<size_t>(t + 1) * n_out + o] = out[2] + out[3];
-                        }
-                    } else if (k->dot4 != nullptr) {
-                        for (; t + 1 < t1; t += 4) {
-                            float     out[4];
-                            const int n_act = std::min(4, t1 - t);
-                            k->dot4(w.n_in, wrow, act + static_cast<size_t>(t) * act_stride, act_stride, n_act, out);
-                            for (int r = 0; r < n_act; ++r) {
-                                y[static_cast<size_t>(t + r) * n_out + o] = out[r];
-                            }
-                        }
-                    }
-                    for (; t < t1; ++t) {
-                        const uint8_t * at = act + static_cast<size_t>(t) * act_stride;
-                        float           sum = k->dot(w.n_in, wrow, at);
-                        if (two_pass) {
-                            sum += k->dot(w.n_in, wrow, at + act_bytes);
-                        }
-                        y[static_cast<size_t>(t) * n_out + o] = sum;
-                    }
-                }
+        // 2. the output rows of all weights, in chunks, in one dispatch
+        m_pool.run(n_tasks, [&](int task, int) {
+            size_t i = m_plans.size() - 1;
+            while (task < m_plans[i].first_task) {
+                --i;
+            }
+            const matmul_plan & p = m_plans[i];
+            const act_slot &    s = m_slots[p.slot];
+            const int64_t       o0 = (task - p.first_task) * p.chunk;
+            const int64_t       o1 = std::min(p.w.n_out, o0 + p.chunk);
+            if (p.gemv) {
+                gemv_rows(p, m_act.data() + s.offset, o0, o1);
+            } else {
+                dot_rows(p, s, m_act.data() + s.offset, n_rows, o0, o1);
             }
         });
     }
@@ -235,10 +205,123 @@ public:
     void attention(const attention_args & a) override { m_attention.run(m_pool, a); }
 
 private:
+    // The activations of a shared-input matmul in one format, rows at m_act + offset + r * stride.
+    struct act_slot {
+        kc::act_format format = kc::act_format::f32;
+        bool           two_pass = false; // each row followed by its quantized rounding residual
+        size_t         bytes = 0;        // one quantized row
+        size_t         stride = 0;
+        size_t         offset = 0;
+    };
+    // One weight of a shared-input matmul: its kernel and its tasks in the call's dispatch.
+    struct matmul_plan {
+        weight                 w;
+        float *                y = nullptr;
+        const kc::dot_kernel * k = nullptr;
+        size_t                 slot = 0;
+        bool                   gemv = false;
+        int64_t                chunk = 0; // output rows per task
+        int                    first_task = 0;
+    };
+
+    static weight unpack_x16(const weight & w, std::vector<uint8_t> & storage) {
+        storage.resize(w.row_bytes * static_cast<size_t>(w.n_out));
+        for (int64_t o = 0; o < w.n_out; ++o) {
+            kc::unpack_row_x16(static_cast<uint32_t>(w.type), w.data + o * w.row_bytes, storage.data() + o * w.row_bytes, w.n_in);
+        }
+        weight gguf_rows = w;
+        gguf_rows.data = storage.data();
+        gguf_rows.x16 = false;
+        return gguf_rows;
+    }
+
+    static void quantize_act(const act_slot & s, const float * x, uint8_t * dst, int64_t n) {
+        kc::quantize_act_row(s.format, x, dst, n);
+        if (s.two_pass) {
+            thread_local std::vector<float> resid;
+            resid.resize(static_cast<size_t>(n));
+            kc::dequantize_act_row(s.format, dst, resid.data(), n);
+            for (int64_t i = 0; i < n; ++i) {
+                resid[i] = x[i] - resid[i];
+            }
+            kc::quantize_act_row(s.format, resid.data(), dst + s.bytes, n);
+        }
+    }
+
+    // Decode with a gemv kernel: four weight rows per call, which share the activation loads and
+    // the horizontal sums; the kernel prefetches ahead, as the hardware follows four side-by-side
+    // streams poorly.
+    static void gemv_rows(const matmul_plan & p, const uint8_t * act, int64_t o0, int64_t o1) {
+        for (int64_t o = o0; o < o1; o += 4) {
+            p.k->gemv(p.w.n_in, p.w.data + static_cast<size_t>(o) * p.w.row_bytes, p.w.row_bytes,
+                      static_cast<int>(std::min<int64_t>(4, o1 - o)), act, p.y + o);
+        }
+    }
+
+    // Output rows [o0, o1) for all activation rows; each weight row is reused across a tile of
+    // activation rows.
+    static void dot_rows(const matmul_plan & p, const act_slot & s, const uint8_t * act, int n_rows, int64_t o0, int64_t o1) {
+        const weight &         w = p.w;
+        const kc::dot_kernel * k = p.k;
+        float *                y = p.y;
+        const int64_t          n_out = w.n_out;
+        const size_t           act_bytes = s.bytes;
+        const size_t           act_stride = s.stride;
+        const bool             two_pass = s.two_pass;
+        constexpr int          k_tile = 32; // activation rows per pass over a weight chunk
+        for (int t0 = 0; t0 < n_rows; t0 += k_tile) {
+            const int t1 = std::min(n_rows, t0 + k_tile);
+            if (k->tile != nullptr && !two_pass && n_rows > 1) {
+                // register tiles of 4 weight rows x 4 activation rows (prefill)
+                for (int64_t o = o0; o < o1; o += 4) {
+                    const int n_w = static_cast<int>(std::min<int64_t>(4, o1 - o));
+                    for (int t = t0; t < t1; t += 4) {
+                        k->tile(w.n_in, w.data + static_cast<size_t>(o) * w.row_bytes, w.row_bytes, n_w,
+                                act + static_cast<size_t>(t) * act_stride, act_stride, std::min(4, t1 - t),
+                                y + static_cast<size_t>(t) * n_out + o, static_cast<size_t>(n_out));
+                    }
+                }
+                continue;
+            }
+            for (int64_t o = o0; o < o1; ++o) {
+                const uint8_t * wrow = w.data + static_cast<size_t>(o) * w.row_bytes;
+                int t = t0;
+                if (k->dot4 != nullptr && two_pass) {
+                    // rows (t, pass 0), (t, pass 1), (t+1, pass 0), (t+1, pass 1) are consecutive
+                    for (; t + 1 < t1; t += 2) {
+                        float out[4];
+                        k->dot4(w.n_in, wrow, act + static_cast<size_t>(t) * act_stride, act_bytes, 4, out);
+                        y[static_cast<size_t>(t) * n_out + o] = out[0] + out[1];
+                        y[static_cast<size_t>(t + 1) * n_out + o] = out[2] + out[3];
+                    }
+                } else if (k->dot4 != nullptr) {
+                    for (; t + 1 < t1; t += 4) {
+                        float     out[4];
+                        const int n_act = std::min(4, t1 - t);
+                        k->dot4(w.n_in, wrow, act + static_cast<size_t>(t) * act_stride, act_stride, n_act, out);
+                        for (int r = 0; r < n_act; ++r) {
+                            y[static_cast<size_t>(t + r) * n_out + o] = out[r];
+                        }
+                    }
+                }
+                for (; t < t1; ++t) {
+                    const uint8_t * at = act + static_cast<size_t>(t) * act_stride;
+                    float           sum = k->dot(w.n_in, wrow, at);
+                    if (two_pass) {
+                        sum += k->dot(w.n_in, wrow, at + act_bytes);
+                    }
+                    y[static_cast<size_t>(t) * n_out + o] = sum;
+                }
+            }
+        }
+    }
+
     thread_pool                     m_pool;
     bool                            m_two_pass = false;
     bool                            m_exact = false;
-    std::vector<uint8_t>            m_act;    // quantized activations of the current matmul
+    std::vector<uint8_t>            m_act;    // quantized activations of the current matmul, per act_slot
+    std::vector<act_slot>           m_slots;  // of the current matmul
+    std::vector<matmul_plan>        m_plans;  // of the current matmul
     cpu_attention                   m_attention;
 };
 
