@@ -7,6 +7,7 @@
 #include "cpu/q8_0x4.h"
 #include "cpu/quant_dot.h"
 #include "cpu/x16.h"
+#include "reference/dequantize.h"
 
 namespace v4::kernels::cpu {
 
@@ -44,6 +45,16 @@ void quantize_row_q8_0x4(const float * x, void * dst, int64_t n) {
     }
 #endif
     quantize_row_q8_0x4_scalar(x, dst, n);
+}
+
+void quantize_row_q8_k(const float * x, void * dst, int64_t n) {
+#if defined(__x86_64__) || defined(_M_X64)
+    if (has_vnni()) {
+        quantize_row_q8_k_avx512(x, dst, n);
+        return;
+    }
+#endif
+    ref::quantize_row_q8_k(x, static_cast<block_q8_k *>(dst), n);
 }
 
 void quantize_row_q8_0x16(const float * x, void * dst, int64_t n) {

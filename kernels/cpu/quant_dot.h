@@ -51,6 +51,13 @@ const dot_kernel * find_dot_kernel_scalar(uint32_t ggml_type);
 // how much of a difference to a float reference comes from the int8 activations.
 const dot_kernel * find_dot_kernel_exact(uint32_t ggml_type);
 
+// Q8_K activations, bit for bit ref::quantize_row_q8_k (dst: n / 256 block_q8_k): AVX-512 when
+// the CPU has it (quant_dot.cpp). Decode quantizes every K-quant matmul's input on one thread.
+void quantize_row_q8_k(const float * x, void * dst, int64_t n);
+#if defined(__x86_64__) || defined(_M_X64)
+void quantize_row_q8_k_avx512(const float * x, void * dst, int64_t n); // x86/avx512vnni_quant_dot.cpp
+#endif
+
 // Bytes of one activation row of n elements in `format`.
 size_t act_row_bytes(act_format format, int64_t n);
 // Converts one f32 row into `format` (a plain copy for f32).

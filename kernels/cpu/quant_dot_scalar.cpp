@@ -157,7 +157,7 @@ void quantize_act_row(act_format format, const float * x, void * dst, int64_t n)
     switch (format) {
         case act_format::f32:  std::memcpy(dst, x, static_cast<size_t>(n) * sizeof(float)); break;
         case act_format::q8_0: ref::quantize_row_q8_0(x, static_cast<block_q8_0 *>(dst), n); break;
-        case act_format::q8_k: ref::quantize_row_q8_k(x, static_cast<block_q8_k *>(dst), n); break;
+        case act_format::q8_k: quantize_row_q8_k(x, dst, n); break;
         case act_format::q8_0x4: quantize_row_q8_0x4(x, dst, n); break;
         case act_format::q8_0x16: quantize_row_q8_0x16(x, dst, n); break;
     }

@@ -244,6 +244,28 @@ private slots:
         }
     }
 
+    // The Q8_K activation quantizer (AVX-512 where the CPU has it) against the reference, byte for
+    // byte: random rows, an all-zero block, and a block whose largest magnitude appears first
+    // negative then positive (the first one sets the sign of the scale).
+    void q8_k_activations() {
+        std::mt19937                    rng(91u);
+        std::normal_distribution<float> nd(0.0f, 2.0f);
+        constexpr int64_t               n = 4 * 256;
+        std::vector<float>              x(n);
+        for (int trial = 0; trial < 20; ++trial) {
+            for (float & v : x) {
+                v = nd(rng);
+            }
+            std::fill(x.begin() + 256, x.begin() + 512, 0.0f);
+            x[512 + 7] = -9.5f;
+            x[512 + 200] = 9.5f;
+            std::vector<block_q8_k> fast(n / 256), ref(n / 256);
+            kc::quantize_row_q8_k(x.data(), fast.data(), n);
+            kr::quantize_row_q8_k(x.data(), ref.data(), n);
+            QVERIFY(std::memcmp(fast.data(), ref.data(), sizeof(block_q8_k) * fast.size()) == 0);
+        }
+    }
+
     // The prefill register tiles (n_w weight rows x n_act activation rows) against the row-by-row
     // scalar kernel, for every tile shape and row lengths that leave a SIMD tail.
     void tiles() {

@@ -34,6 +34,39 @@ namespace v4::kernels::cpu {
 
 // ---- q8_0x4 activations ----------------------------------------------------------------------
 
+// As ref::quantize_row_q8_k: the signed value of largest magnitude (the first on ties) maps to
+// -127; vcvtps2dq rounds to nearest even like ggml's nearest_int for these magnitudes.
+void quantize_row_q8_k_avx512(const float * x, void * dst, int64_t n) {
+    auto * y = static_cast<block_q8_k *>(dst);
+    for (int64_t i = 0; i < n / qk_k; ++i, x += qk_k) {
+        __m512 amax_v = _mm512_setzero_ps();
+        for (int j = 0; j < qk_k; j += 16) {
+            amax_v = _mm512_max_ps(amax_v, _mm512_abs_ps(_mm512_loadu_ps(x + j)));
+        }
+        const float amax = _mm512_reduce_max_ps(amax_v);
+        if (amax == 0.0f) {
+            std::memset(&y[i], 0, sizeof(block_q8_k));
+            continue;
+        }
+        float max = 0.0f;
+        for (int j = 0; j < qk_k; j += 16) {
+            const __mmask16 at = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_loadu_ps(x + j)), _mm512_set1_ps(amax), _CMP_EQ_OQ);
+            if (at != 0) {
+                max = x[j + __builtin_ctz(at)];
+                break;
+            }
+        }
+        const float  iscale = -127.f / max;
+        const __m512 vs = _mm512_set1_ps(iscale);
+        for (int j = 0; j < qk_k; j += 16) {
+            const __m512i q = _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(vs, _mm512_loadu_ps(x + j))), _mm512_set1_epi32(127));
+            _mm_storeu_si128(reinterpret_cast<__m128i *>(y[i].qs + j), _mm512_cvtepi32_epi8(q));
+            y[i].bsums[j / 16] = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
+        }
+        y[i].d = 1 / iscale;
+    }
+}
+
 void quantize_row_q8_0x4_avx512(const float * x, void * dst, int64_t n) {
     auto *        g = static_cast<uint8_t *>(dst);
     const int64_t n_blocks = n / 32;
