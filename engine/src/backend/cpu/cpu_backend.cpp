@@ -10,6 +10,7 @@
 #include "backend/backend.h"
 #include "backend/cpu/cpu_attention.h"
 #include "backend/cpu/thread_pool.h"
+#include "cpu/glu.h"
 #include "cpu/quant_dot.h"
 #include "cpu/x16.h"
 #include "reference/dequantize_legacy.h"
@@ -188,16 +189,9 @@ public:
             const size_t i0 = static_cast<size_t>(b) * k_block;
             const size_t i1 = std::min(n, i0 + k_block);
             if (kind == glu_kind::silu) {
-                for (size_t i = i0; i < i1; ++i) {
-                    const float g = gate[i];
-                    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-                }
+                kc::glu_silu(gate + i0, up + i0, i1 - i0);
             } else {
-                constexpr float k_sqrt_2_over_pi = 0.7978845608028654f;
-                for (size_t i = i0; i < i1; ++i) {
-                    const float g = gate[i];
-                    gate[i] = 0.5f * g * (1.0f + std::tanh(k_sqrt_2_over_pi * g * (1.0f + 0.044715f * g * g))) * up[i];
-                }
+                kc::glu_gelu_tanh(gate + i0, up + i0, i1 - i0);
             }
         });
     }
