@@ -31,25 +31,40 @@ x16_geometry geometry_of(uint32_t type) {
     }
 }
 
-// A word at a time: the loader repacks every Q4_0/Q8_0 matrix of a model with this.
-inline void copy_word(const uint8_t * from, uint8_t * to, uint32_t flip) {
+// Every piece of a row (a quant word, a word of fifth bits, a scale) with its offset in the GGUF
+// layout and in the x16 layout: f(gguf offset, x16 offset, bytes (4 or 2), xor for the bytes).
+template <class F>
+void for_each_piece(uint32_t type, int64_t n, F f) {
+    const x16_geometry g = geometry_of(type);
+    const size_t       block_bytes = g.block_bytes();
+    const int64_t      nb = n / 32;
+    for (int64_t b0 = 0; b0 < nb; b0 += x16_blocks) {
+        const size_t k = static_cast<size_t>(std::min<int64_t>(x16_blocks, nb - b0));
+        const size_t super = static_cast<size_t>(b0) * block_bytes;
+        const size_t qh = super + 4 * static_cast<size_t>(g.words) * k, scales = qh + (g.qh ? 4 * k : 0);
+        for (size_t L = 0; L < k; ++L) {
+            const size_t blk = (static_cast<size_t>(b0) + L) * block_bytes;
+            for (size_t r = 0; r < static_cast<size_t>(g.words); ++r) {
+                f(blk + g.qs_offset() + 4 * r, super + 4 * (r * k + L), 4, g.flip);
+            }
+            if (g.qh) {
+                f(blk + 2, qh + 4 * L, 4, 0u);
+            }
+            f(blk, scales + 2 * L, 2, 0u);
+        }
+    }
+}
+
+// One piece; a word at a time, as the loader repacks every Q4_0/Q5_0/Q8_0 matrix of a model.
+inline void copy_piece(const uint8_t * from, uint8_t * to, size_t bytes, uint32_t flip) {
+    if (bytes == 2) {
+        std::memcpy(to, from, 2);
+        return;
+    }
     uint32_t w;
     std::memcpy(&w, from, 4);
     w ^= flip;
     std::memcpy(to, &w, 4);
-}
-
-// Calls f(block, gguf block bytes, x16 super-block bytes, k, L) for every block of a row.
-template <class F>
-void for_each_block(uint32_t type, int64_t n, F f) {
-    const size_t  block_bytes = geometry_of(type).block_bytes();
-    const int64_t nb = n / 32;
-    for (int64_t b0 = 0; b0 < nb; b0 += x16_blocks) {
-        const int k = static_cast<int>(std::min<int64_t>(x16_blocks, nb - b0));
-        for (int L = 0; L < k; ++L) {
-            f(static_cast<size_t>(b0 + L) * block_bytes, static_cast<size_t>(b0) * block_bytes, k, L);
-        }
-    }
 }
 
 } // namespace
@@ -57,35 +72,15 @@ void for_each_block(uint32_t type, int64_t n, F f) {
 bool x16_type(uint32_t ggml_type) { return ggml_type == k_q4_0 || ggml_type == k_q5_0 || ggml_type == k_q8_0; }
 
 void repack_row_x16(uint32_t type, const void * src, void * dst, int64_t n) {
-    const auto *       s = static_cast<const uint8_t *>(src);
-    auto *             d = static_cast<uint8_t *>(dst);
-    const x16_geometry g = geometry_of(type);
-    for_each_block(type, n, [&](size_t blk, size_t super, int k, int L) {
-        const size_t qh = super + 4 * static_cast<size_t>(g.words) * k, scales = qh + (g.qh ? 4 * k : 0);
-        for (int r = 0; r < g.words; ++r) {
-            copy_word(s + blk + g.qs_offset() + 4 * r, d + super + 4 * (static_cast<size_t>(r) * k + L), g.flip);
-        }
-        if (g.qh) {
-            copy_word(s + blk + 2, d + qh + 4 * L, 0);
-        }
-        std::memcpy(d + scales + 2 * L, s + blk, 2);
-    });
+    const auto * s = static_cast<const uint8_t *>(src);
+    auto *       d = static_cast<uint8_t *>(dst);
+    for_each_piece(type, n, [&](size_t gguf, size_t x16, size_t bytes, uint32_t flip) { copy_piece(s + gguf, d + x16, bytes, flip); });
 }
 
 void unpack_row_x16(uint32_t type, const void * src, void * dst, int64_t n) {
-    const auto *       s = static_cast<const uint8_t *>(src);
-    auto *             d = static_cast<uint8_t *>(dst);
-    const x16_geometry g = geometry_of(type);
-    for_each_block(type, n, [&](size_t blk, size_t super, int k, int L) {
-        const size_t qh = super + 4 * static_cast<size_t>(g.words) * k, scales = qh + (g.qh ? 4 * k : 0);
-        for (int r = 0; r < g.words; ++r) {
-            copy_word(s + super + 4 * (static_cast<size_t>(r) * k + L), d + blk + g.qs_offset() + 4 * r, g.flip);
-        }
-        if (g.qh) {
-            copy_word(s + qh + 4 * L, d + blk + 2, 0);
-        }
-        std::memcpy(d + blk, s + scales + 2 * L, 2);
-    });
+    const auto * s = static_cast<const uint8_t *>(src);
+    auto *       d = static_cast<uint8_t *>(dst);
+    for_each_piece(type, n, [&](size_t gguf, size_t x16, size_t bytes, uint32_t flip) { copy_piece(s + x16, d + gguf, bytes, flip); });
 }
 
 size_t q8_0x16_row_bytes(int64_t n) {

@@ -29,6 +29,7 @@
 #include <cmath>
 
 #include "cpu/attention.h"
+#include "cpu/x86/avx512_common.h"
 
 namespace v4::kernels::cpu {
 
@@ -40,24 +41,6 @@ constexpr int k_quad = 4;           // rows scored together, one per 128-bit uni
 constexpr int k_tile = 32;          // keys per softmax step
 constexpr int k_max_head_dim = 256; // the quad's scaled queries live on the stack
 constexpr int k_max_decode_rows = 16; // more rows per block: the AVX2 tile kernel
-
-// e^x for x <= 0, as exp_neg in avx2_attention.cpp (Cephes polynomial, relative error ~2e-7);
-// vscalefps applies 2^n.
-inline __m512 exp_neg(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
-}
 
 // 16 cache elements from element `off` as f32.
 template <bool F16> inline __m512 load16(const void * base, size_t off) {
@@ -220,11 +203,11 @@ void fold_quad(const attend_block & b, const float * q, int nr, int lo, int hi, 
         mx = _mm512_max_ps(mx, _mm512_permute_ps(mx, 0x4e)); // the max of each unit in all its lanes
         mx = _mm512_max_ps(mx, _mm512_permute_ps(mx, 0xb1));
         const __m512 m_new = _mm512_max_ps(m, mx);
-        const __m512 cr = exp_neg(_mm512_sub_ps(m, m_new)); // rescales what was summed under the old max
+        const __m512 cr = exp512(_mm512_sub_ps(m, m_new)); // rescales what was summed under the old max
         __m512       sum = _mm512_setzero_ps();
         for (int i = 0; i < steps; ++i) {
-            // masked keys: exp_neg clamps -inf to e^-87, so they are zeroed
-            const __m512 pe = _mm512_maskz_mov_ps(valid[i], exp_neg(_mm512_sub_ps(s[i], m_new)));
+            // masked keys (-inf) give 0, and the mask zeroes them anyway
+            const __m512 pe = _mm512_maskz_mov_ps(valid[i], exp512(_mm512_sub_ps(s[i], m_new)));
             _mm512_store_ps(p + 16 * i, pe);
             sum = _mm512_add_ps(sum, pe);
         }

@@ -1,5 +1,5 @@
-// Pieces shared by the AVX-512 kernel files: horizontal sums in a fixed order, ties-away rounding
-// for the Q8_0 activation quantizers, and the decode weight-stream prefetch. Internal linkage on
+// Pieces shared by the AVX-512 kernel files: e^x, horizontal sums in a fixed order, ties-away
+// rounding for the Q8_0 activation quantizers, and the decode weight-stream prefetch. Internal linkage on
 // purpose, like hsum256.h: every file that includes this is compiled with AVX-512 flags.
 #pragma once
 
@@ -9,6 +9,26 @@
 
 namespace v4::kernels::cpu {
 namespace {
+
+// e^x for any x: x = n ln2 + r, |r| <= ln2/2, e^r by the Cephes degree-6 polynomial (relative
+// error ~2e-7), 2^n by vscalefps, which gives inf and 0 past the float range by itself. AVX-512F
+// only (the attention file is built with just that).
+inline __m512 exp512(__m512 x) {
+    // max first: a NaN input (from -inf - -inf) becomes -104, so e^x -> 0, never inf
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-104.0f)), _mm512_set1_ps(89.0f));
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
 
 // Rounds like std::roundf (ties away from zero), so the values equal quantize_row_q8_0's.
 inline __m512 round_away(__m512 v) {
