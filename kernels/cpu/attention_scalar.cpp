@@ -2,7 +2,6 @@
 // the state helpers, the f16 store, and the dispatch.
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 
 #include "cpu/attention.h"
 #include "cpu/cpu_features.h"
@@ -88,14 +87,14 @@ void            kv_from_f32_f16c(const float * x, kv_half * y, size_t n);
 namespace {
 bool has_avx2_f16c() {
     static const bool yes = [] {
-        const cpu_features & f = detect_cpu_features();
+        const cpu_features & f = usable_cpu_features();
         return f.avx2 && f.fma && f.f16c;
     }();
     return yes;
 }
 // V4_NO_AVX512 set: the AVX2 kernels only (as for the matmuls, to compare).
 bool has_avx512f() {
-    static const bool yes = has_avx2_f16c() && detect_cpu_features().avx512f && !std::getenv("V4_NO_AVX512");
+    static const bool yes = has_avx2_f16c() && usable_cpu_features().avx512f;
     return yes;
 }
 } // namespace

@@ -1,5 +1,7 @@
 #include "cpu/cpu_features.h"
 
+#include <cstdlib>
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
@@ -17,6 +19,8 @@ cpu_features probe() {
     f.avx512bw   = __builtin_cpu_supports("avx512bw");
     f.avx512vnni = __builtin_cpu_supports("avx512vnni");
     f.avx512vbmi = __builtin_cpu_supports("avx512vbmi");
+    f.avx512bitalg = __builtin_cpu_supports("avx512bitalg");
+    f.gfni       = __builtin_cpu_supports("gfni");
     unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
     if (__get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
         f.f16c = (ecx & bit_F16C) != 0;
@@ -31,6 +35,17 @@ cpu_features probe() {
 
 const cpu_features & detect_cpu_features() {
     static const cpu_features features = probe();
+    return features;
+}
+
+const cpu_features & usable_cpu_features() {
+    static const cpu_features features = [] {
+        cpu_features f = detect_cpu_features();
+        if (std::getenv("V4_NO_AVX512") != nullptr) {
+            f.avx512f = f.avx512bw = f.avx512vnni = f.avx512vbmi = f.avx512bitalg = false;
+        }
+        return f;
+    }();
     return features;
 }
 
@@ -49,6 +64,8 @@ std::string describe_cpu_features(const cpu_features & f) {
     add(f.avx512bw, "AVX512BW");
     add(f.avx512vnni, "AVX512-VNNI");
     add(f.avx512vbmi, "AVX512-VBMI");
+    add(f.avx512bitalg, "AVX512-BITALG");
+    add(f.gfni, "GFNI");
     add(f.avx_vnni, "AVX-VNNI");
     return s.empty() ? std::string("scalar") : s;
 }

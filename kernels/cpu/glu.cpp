@@ -2,7 +2,6 @@
 #include "cpu/glu.h"
 
 #include <cmath>
-#include <cstdlib>
 
 #include "cpu/cpu_features.h"
 
@@ -13,7 +12,7 @@ constexpr float k_sqrt_2_over_pi = 0.7978845608028654f;
 
 bool has_avx512() {
 #if defined(__x86_64__) || defined(_M_X64)
-    static const bool yes = detect_cpu_features().avx512f && !std::getenv("V4_NO_AVX512");
+    static const bool yes = usable_cpu_features().avx512f;
     return yes;
 #else
     return false;

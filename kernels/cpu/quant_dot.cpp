@@ -1,7 +1,6 @@
 // Run-time choice of the dot kernels: AVX-512 VNNI for the Q8_0-activation types when present
-// (V4_NO_AVX512=1 disables it; needs VBMI too), else the AVX2 table when the CPU has AVX2, FMA and F16C, with the
+// (V4_NO_AVX512=1 disables it, see usable_cpu_features; needs VBMI too), else the AVX2 table when the CPU has AVX2, FMA and F16C, with the
 // scalar kernels for the types neither has.
-#include <cstdlib>
 
 #include "cpu/cpu_features.h"
 #include "cpu/q8_0x4.h"
@@ -20,7 +19,7 @@ namespace {
 #if defined(__x86_64__) || defined(_M_X64)
 bool has_avx2() {
     static const bool yes = [] {
-        const cpu_features & f = detect_cpu_features();
+        const cpu_features & f = usable_cpu_features();
         return f.avx2 && f.fma && f.f16c;
     }();
     return yes;
@@ -29,8 +28,8 @@ bool has_avx2() {
 // q8_0x4 kernels gather weight bytes with vpermt2b (VBMI).
 bool has_vnni() {
     static const bool yes = [] {
-        const cpu_features & f = detect_cpu_features();
-        return has_avx2() && f.avx512f && f.avx512bw && f.avx512vnni && f.avx512vbmi && !std::getenv("V4_NO_AVX512");
+        const cpu_features & f = usable_cpu_features();
+        return has_avx2() && f.avx512f && f.avx512bw && f.avx512vnni && f.avx512vbmi;
     }();
     return yes;
 }

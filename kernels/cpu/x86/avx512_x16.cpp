@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cpu/cpu_features.h"
 #include "cpu/x16.h"
 #include "cpu/x86/avx512_common.h"
 
@@ -239,7 +240,7 @@ constexpr dot_kernel k_q8_0 = make_x16<q8_0_x16>();
 const dot_kernel * find_dot_kernel_x16_avx512(uint32_t ggml_type) {
     switch (ggml_type) {
         case 2: return &k_q4_0;
-        case 6: return __builtin_cpu_supports("avx512bitalg") ? &k_q5_0 : nullptr; // vpshufbitqmb
+        case 6: return usable_cpu_features().avx512bitalg ? &k_q5_0 : nullptr; // vpshufbitqmb
         case 8: return &k_q8_0;
         default: return nullptr;
     }

@@ -23,6 +23,7 @@
 
 #include <cstring>
 
+#include "cpu/cpu_features.h"
 #include "cpu/q8_0x4.h"
 #include "cpu/quant_dot.h"
 #include "cpu/x86/avx512_common.h"
@@ -796,7 +797,7 @@ constexpr entry k_vnni[] = {
 } // namespace
 
 const dot_kernel * find_dot_kernel_avx512vnni(uint32_t ggml_type) {
-    if (!__builtin_cpu_supports("gfni")) {
+    if (!usable_cpu_features().gfni) {
         return nullptr;
     }
     for (const entry & e : k_vnni) {
