@@ -83,6 +83,13 @@ void unpack_row_x16(uint32_t type, const void * src, void * dst, int64_t n) {
     for_each_piece(type, n, [&](size_t gguf, size_t x16, size_t bytes, uint32_t flip) { copy_piece(s + x16, d + gguf, bytes, flip); });
 }
 
+void unpack_rows_x16(uint32_t type, const void * src, void * dst, int64_t n, int64_t n_rows) {
+    const size_t row_bytes = static_cast<size_t>(n / 32) * geometry_of(type).block_bytes();
+    for (int64_t r = 0; r < n_rows; ++r) {
+        unpack_row_x16(type, static_cast<const uint8_t *>(src) + r * row_bytes, static_cast<uint8_t *>(dst) + r * row_bytes, n);
+    }
+}
+
 size_t q8_0x16_row_bytes(int64_t n) {
     return static_cast<size_t>((n + x16_elements - 1) / x16_elements) * q8_0x16_super_bytes;
 }

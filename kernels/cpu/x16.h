@@ -57,6 +57,9 @@ const dot_kernel * find_dot_kernel_x16(uint32_t ggml_type);
 // exact inverses. The x16 type's row bytes equal the GGUF row bytes.
 void   repack_row_x16(uint32_t ggml_type, const void * src, void * dst, int64_t n);
 void   unpack_row_x16(uint32_t ggml_type, const void * src, void * dst, int64_t n);
+// n_rows consecutive rows of n elements, x16 -> GGUF blocks (a whole matrix, for code that reads
+// GGUF blocks: the exact debug kernels, the CUDA upload).
+void   unpack_rows_x16(uint32_t ggml_type, const void * src, void * dst, int64_t n, int64_t n_rows);
 
 size_t q8_0x16_row_bytes(int64_t n);
 void   quantize_row_q8_0x16(const float * x, void * dst, int64_t n);        // the fastest available

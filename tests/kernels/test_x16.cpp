@@ -68,6 +68,18 @@ private slots:
                 kc::unpack_row_x16(tc.type, x16.data(), back.data(), n);
                 QVERIFY2(back == row, qPrintable(QStringLiteral("%1 x %2 blocks").arg(tc.name).arg(nb)));
             }
+            // a whole matrix at once: three rows, each as unpack_row_x16 gives it
+            const int64_t        n = 32 * 20;
+            std::vector<uint8_t> rows, packed;
+            for (int r = 0; r < 3; ++r) {
+                const std::vector<uint8_t> row = random_row(tc, 20, rng);
+                const std::vector<uint8_t> x16 = repacked(tc, row, n);
+                rows.insert(rows.end(), row.begin(), row.end());
+                packed.insert(packed.end(), x16.begin(), x16.end());
+            }
+            std::vector<uint8_t> back(rows.size());
+            kc::unpack_rows_x16(tc.type, packed.data(), back.data(), n, 3);
+            QVERIFY(back == rows);
         }
         QVERIFY(!kc::x16_type(12)); // Q4_K keeps its layout
     }

@@ -220,9 +220,7 @@ private:
 
     static weight unpack_x16(const weight & w, std::vector<uint8_t> & storage) {
         storage.resize(w.row_bytes * static_cast<size_t>(w.n_out));
-        for (int64_t o = 0; o < w.n_out; ++o) {
-            kc::unpack_row_x16(static_cast<uint32_t>(w.type), w.data + o * w.row_bytes, storage.data() + o * w.row_bytes, w.n_in);
-        }
+        kc::unpack_rows_x16(static_cast<uint32_t>(w.type), w.data, storage.data(), w.n_in, w.n_out);
         weight gguf_rows = w;
         gguf_rows.data = storage.data();
         gguf_rows.x16 = false;

@@ -146,9 +146,7 @@ struct device_weights {
             return d;
         }
         std::vector<uint8_t> plain(bytes_); // rows repacked for the CPU kernels go up as GGUF blocks
-        for (int64_t o = 0; o < w.n_out; ++o) {
-            v4::kernels::cpu::unpack_row_x16(d.type, w.data + o * w.row_bytes, plain.data() + o * w.row_bytes, w.n_in);
-        }
+        v4::kernels::cpu::unpack_rows_x16(d.type, w.data, plain.data(), w.n_in, w.n_out);
         d.data = static_cast<const uint8_t *>(upload(plain.data(), bytes_));
         return d;
     }
