@@ -51,6 +51,16 @@ const dot_kernel * find_dot_kernel_scalar(uint32_t ggml_type);
 // how much of a difference to a float reference comes from the int8 activations.
 const dot_kernel * find_dot_kernel_exact(uint32_t ggml_type);
 
+// One 32-element block as quantize_row_q8_0 makes it, with what the lane layouts (q8_0x4.h, x16.h)
+// keep beside it: the sum of its values and its fp16-rounded scale as f32. The scalar step of
+// both layouts' quantizers (quant_dot_scalar.cpp).
+struct q8_0_block_sum {
+    int8_t  qs[32];
+    int32_t sum;
+    float   d;
+};
+q8_0_block_sum quantize_block_q8_0_sum(const float * x);
+
 // Q8_K activations, bit for bit ref::quantize_row_q8_k (dst: n / 256 block_q8_k): AVX-512 when
 // the CPU has it (quant_dot.cpp). Decode quantizes every K-quant matmul's input on one thread.
 void quantize_row_q8_k(const float * x, void * dst, int64_t n);

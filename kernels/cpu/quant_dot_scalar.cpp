@@ -117,24 +117,31 @@ size_t act_row_bytes(act_format format, int64_t n) {
     return 0;
 }
 
+q8_0_block_sum quantize_block_q8_0_sum(const float * x) {
+    block_q8_0 q;
+    ref::quantize_row_q8_0(x, &q, 32);
+    q8_0_block_sum out;
+    std::memcpy(out.qs, q.qs, 32);
+    out.sum = 0;
+    for (const int8_t v : q.qs) {
+        out.sum += v;
+    }
+    out.d = ref::fp16_to_fp32(q.d);
+    return out;
+}
+
 void quantize_row_q8_0x4_scalar(const float * x, void * dst, int64_t n) {
     auto * g = static_cast<uint8_t *>(dst);
     std::memset(g, 0, q8_0x4_row_bytes(n));
     for (int64_t b = 0; b < n / 32; ++b) {
-        block_q8_0 q;
-        ref::quantize_row_q8_0(x + b * 32, &q, 32);
-        uint8_t *     grp = g + static_cast<size_t>(b / 4) * q8_0x4_group_bytes;
-        const int     j = static_cast<int>(b % 4);
-        int32_t       sum = 0;
-        for (int i = 0; i < 32; ++i) {
-            sum += q.qs[i];
-        }
-        const float d = ref::fp16_to_fp32(q.d);
+        const q8_0_block_sum q = quantize_block_q8_0_sum(x + b * 32);
+        uint8_t *            grp = g + static_cast<size_t>(b / 4) * q8_0x4_group_bytes;
+        const int            j = static_cast<int>(b % 4);
         std::memcpy(grp + 16 * j, q.qs, 16);
         std::memcpy(grp + 64 + 16 * j, q.qs + 16, 16);
-        std::memcpy(grp + 128 + 16 * j, &sum, 4);
+        std::memcpy(grp + 128 + 16 * j, &q.sum, 4);
         for (int k = 0; k < 4; ++k) {
-            std::memcpy(grp + 192 + 16 * j + 4 * k, &d, 4);
+            std::memcpy(grp + 192 + 16 * j + 4 * k, &q.d, 4);
         }
     }
 }

@@ -5,9 +5,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "reference/dequantize.h"
-#include "reference/quant_blocks.h"
-
 namespace v4::kernels::cpu {
 
 namespace {
@@ -98,20 +95,14 @@ void quantize_row_q8_0x16_scalar(const float * x, void * dst, int64_t n) {
     auto * out = static_cast<uint8_t *>(dst);
     std::memset(out, 0, q8_0x16_row_bytes(n));
     for (int64_t b = 0; b < n / 32; ++b) {
-        block_q8_0 q;
-        ref::quantize_row_q8_0(x + b * 32, &q, 32);
-        uint8_t * super = out + static_cast<size_t>(b / x16_blocks) * q8_0x16_super_bytes;
-        const int L = static_cast<int>(b % x16_blocks);
-        int32_t   sum = 0;
-        for (int i = 0; i < 32; ++i) {
-            sum += q.qs[i];
-        }
-        const float d = ref::fp16_to_fp32(q.d);
+        const q8_0_block_sum q = quantize_block_q8_0_sum(x + b * 32);
+        uint8_t *            super = out + static_cast<size_t>(b / x16_blocks) * q8_0x16_super_bytes;
+        const int            L = static_cast<int>(b % x16_blocks);
         for (int r = 0; r < 8; ++r) {
             std::memcpy(super + 64 * r + 4 * L, q.qs + 4 * r, 4);
         }
-        std::memcpy(super + 512 + 4 * L, &sum, 4);
-        std::memcpy(super + 576 + 4 * L, &d, 4);
+        std::memcpy(super + 512 + 4 * L, &q.sum, 4);
+        std::memcpy(super + 576 + 4 * L, &q.d, 4);
     }
 }
 
