@@ -322,7 +322,7 @@ kv_footprint model::kv_bytes(uint64_t n_ctx) const {
     return f;
 }
 
-// Rearranges the rows of every matrix the CPU kernels have an x16 layout for (Q4_0, Q8_0) in the
+// Rearranges the rows of every matrix the CPU kernels have an x16 layout for (Q4_0, Q5_0, Q8_0) in the
 // resident copy: those kernels take ~2x fewer instructions per weight, and decode was bound by
 // instructions, not bytes (kernels/cpu/x16.h). A matrix used twice (tied embeddings) is repacked
 // once. Returns how many matrices were repacked.
